@@ -1,0 +1,73 @@
+"""The distribution families, by role, and the registry that finds them.
+
+A spec is a name or `{"name": ..., **options}`:
+
+>>> tfpvae.families.get("mixture", role="prior")
+>>> tfpvae.families.get({"name": "mixture", "components": 5}, role="prior")
+"""
+
+from tfpvae.families.base import ROLES, Family
+from tfpvae.families.bernoulli import Bernoulli
+from tfpvae.families.mixture import Mixture
+from tfpvae.families.mvn_tril import MultivariateNormalTriL
+from tfpvae.families.normal import Normal, StandardNormal
+
+_REGISTRY = {
+    "prior": {
+        "normal": StandardNormal,
+        "learned_normal": Normal,
+        "mixture": Mixture,
+    },
+    "posterior": {
+        "normal": Normal,
+        "mvn_tril": MultivariateNormalTriL,
+    },
+    "likelihood": {
+        "bernoulli": Bernoulli,
+        "normal": Normal,
+        "mvn_tril": MultivariateNormalTriL,
+    },
+}
+
+
+def names():
+    """The available family names, by role."""
+    return {role: list(families) for role, families in _REGISTRY.items()}
+
+
+def get(spec, role):
+    """The family a spec names, for one role.
+
+    Args:
+      spec: a name, a dict `{"name": ..., **options}`, or a `Family`.
+      role: "prior", "posterior" or "likelihood".
+
+    Returns:
+      A `Family`.
+
+    Raises:
+      ValueError: for an unknown role, name or option.
+    """
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {list(ROLES)}; received {role!r}")
+    if isinstance(spec, Family):
+        return spec
+    if isinstance(spec, str):
+        name, options = spec, {}
+    elif isinstance(spec, dict) and isinstance(spec.get("name"), str):
+        options = dict(spec)
+        name = options.pop("name")
+    else:
+        raise ValueError(
+            f"a {role} spec must be a name or a dict with a 'name' key; received {spec!r}"
+        )
+    valid = _REGISTRY[role]
+    if name not in valid:
+        raise ValueError(f"unknown {role} family {name!r}; valid {role} families: {list(valid)}")
+    try:
+        return valid[name](name, **options)
+    except TypeError as error:
+        raise ValueError(f"bad options for {role} family {name!r}: {error}") from None
+
+
+__all__ = ["Family", "ROLES", "get", "names"]

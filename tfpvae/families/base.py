@@ -1,0 +1,114 @@
+"""The family interface: how unconstrained numbers become a `tfd.Distribution`.
+
+A family is declared once. It says how many unconstrained parameters it needs
+for one event of a given shape, how those parameters become a TFP
+distribution, which values of x it can score (its support), and, for priors,
+where its free parameters start.
+"""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+tfb = tfp.bijectors
+
+ROLES = ("prior", "posterior", "likelihood")
+
+
+def constraint(distribution_class, parameter, floor=None):
+    """The bijector from R onto the support of one TFP parameter.
+
+    Taken from TFP's `parameter_properties()`, so a scale gets a softplus and a
+    logit stays unconstrained. `floor` raises the lower bound of a softplus
+    (TFP's default is machine epsilon), which keeps log-densities finite when a
+    network drives a scale towards zero.
+    """
+    properties = distribution_class.parameter_properties()[parameter]
+    bijector = properties.default_constraining_bijector_fn()
+    if floor is not None and isinstance(bijector, tfb.Softplus):
+        bijector = tfb.Softplus(low=floor)
+    return bijector
+
+
+def inverse_softplus(y, floor=0.0):
+    """The x with softplus(x) + floor = y, for initializing scales."""
+    return math.log(math.expm1(y - floor))
+
+
+class Family:
+    """A named, configurable way to build a distribution from raw parameters.
+
+    Subclasses set `roles` (the roles it can play), `support` (a short text for
+    error messages and docs) and implement `num_params` and `distribution`.
+    Options given to `__init__` are stored in `self.options` and come back from
+    `get_config`, so `families.get(family.get_config())` rebuilds it.
+    """
+
+    roles = ()
+    support = "(-inf, inf)"
+    low = None
+    high = None
+    integer = False
+    hint = ""
+    fits = "real-valued data"
+    elementwise = False  # True when each element of x has its own parameters
+
+    def __init__(self, name, **options):
+        self.name = name
+        self.options = options
+
+    def get_config(self):
+        return {"name": self.name, **self.options}
+
+    def num_params(self, event_size):
+        """Raw parameters needed for one event with `event_size` elements."""
+        raise NotImplementedError
+
+    def distribution(self, params, event_shape):
+        """The distribution whose batch shape is `params.shape[:-1]`.
+
+        Args:
+          params: float tensor `[..., num_params(prod(event_shape))]`.
+          event_shape: tuple of ints, the shape of one event.
+
+        Returns:
+          A `tfd.Distribution` with that event shape.
+        """
+        raise NotImplementedError
+
+    def initial_params(self, event_size):
+        """Starting values of the raw parameters when they are free weights."""
+        return np.zeros([self.num_params(event_size)], np.float32)
+
+    def support_error(self, x):
+        """A message when numpy array `x` lies outside the support, else None."""
+        if not np.all(np.isfinite(x)):
+            return f"{self.name!r} needs finite x; received NaN or inf"
+        lo, hi = float(np.min(x)), float(np.max(x))
+        below = self.low is not None and lo < self.low
+        above = self.high is not None and hi > self.high
+        fractional = self.integer and not np.array_equal(np.floor(x), x)
+        if not (below or above or fractional):
+            return None
+        return (
+            f"{self.name!r} needs x in {self.support}; received "
+            f"{'non-integer values in ' if fractional else 'values in '}"
+            f"[{lo:g}, {hi:g}]. {self.hint}".rstrip()
+        )
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.get_config()})"
+
+
+def split_last(params, sizes):
+    """Splits the last axis of `params` into pieces of the given sizes."""
+    return tf.split(params, sizes, axis=-1)
+
+
+def unflatten(params, event_shape, count):
+    """Reshapes `[..., count * n]` into `count` tensors of shape `[..., *event_shape]`."""
+    shape = tf.concat([tf.shape(params)[:-1], list(event_shape), [count]], axis=0)
+    stacked = tf.reshape(params, shape)
+    return tf.unstack(stacked, num=count, axis=-1)

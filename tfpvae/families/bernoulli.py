@@ -1,0 +1,33 @@
+"""Bernoulli likelihood with logits: p(x|z) = prod_i p_i^x_i (1 - p_i)^(1 - x_i)."""
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfpvae.families.base import Family
+from tfpvae.families.independent import Independent
+
+tfd = tfp.distributions
+
+
+class Bernoulli(Independent):
+    """Independent Bernoulli pixels, parameterized by logits.
+
+    For binary data. On grey levels in [0, 1] its log_prob is the cross-entropy
+    most VAE code uses, which is not a normalized density of continuous x
+    (see `continuous_bernoulli`).
+    """
+
+    roles = ("likelihood",)
+    distribution_class = tfd.Bernoulli
+    parameters = ("logits",)
+    support = "[0, 1]"
+    low, high = 0.0, 1.0
+    hint = "Scale x to [0, 1], e.g. x / 255 for 8-bit images."
+    fits = "binary data in {0, 1}"
+
+    def __init__(self, name):
+        Family.__init__(self, name)
+        self.min_scale = None
+
+    def element(self, logits):
+        return tfd.Bernoulli(logits=logits, dtype=tf.float32)

@@ -1,0 +1,45 @@
+"""Full-covariance Gaussian: N(loc, L L^T) with L lower triangular."""
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfpvae.families.base import Family
+
+tfd = tfp.distributions
+tfb = tfp.bijectors
+
+
+class MultivariateNormalTriL(Family):
+    """A Gaussian with a full covariance, through its Cholesky factor L.
+
+    L's diagonal is softplus(raw) + min_scale, its strict lower triangle is
+    unconstrained: `tfb.FillScaleTriL`. It needs n + n(n+1)/2 parameters for an
+    event of n elements, so as a likelihood it suits low-dimensional data.
+    Over an image-shaped event, the vector is reshaped to the event shape.
+
+    Args:
+      min_scale: lower bound of the diagonal of L.
+    """
+
+    roles = ("posterior", "likelihood")
+    fits = "low-dimensional real-valued data with correlated dimensions"
+
+    def __init__(self, name, min_scale=1e-4):
+        if not min_scale > 0:
+            raise ValueError(f"{name!r}: min_scale must be > 0; received {min_scale!r}")
+        super().__init__(name, min_scale=min_scale)
+        self.min_scale = min_scale
+
+    def num_params(self, event_size):
+        return event_size + event_size * (event_size + 1) // 2
+
+    def scale_tril(self):
+        return tfb.FillScaleTriL(diag_bijector=tfb.Softplus(low=self.min_scale), diag_shift=None)
+
+    def distribution(self, params, event_shape):
+        n = int(tf.TensorShape(event_shape).num_elements())
+        loc, raw = tf.split(params, [n, n * (n + 1) // 2], axis=-1)
+        mvn = tfd.MultivariateNormalTriL(loc=loc, scale_tril=self.scale_tril()(raw))
+        if len(event_shape) == 1:
+            return mvn
+        return tfd.TransformedDistribution(mvn, tfb.Reshape(event_shape, event_shape_in=[n]))

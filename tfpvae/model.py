@@ -1,0 +1,245 @@
+"""The variational autoencoder as a Keras model."""
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfpvae import checks, networks, objectives
+from tfpvae.layers import Likelihood, Posterior, Prior
+
+
+@keras.saving.register_keras_serializable(package="tfpvae")
+class VAE(keras.Model):
+    """Auto-Encoding Variational Bayes (Kingma & Welling, arXiv:1312.6114).
+
+    x ~ p(x|z), z ~ p(z), with the approximate posterior q(z|x). Training
+    maximizes the ELBO, E_q[log p(x|z)] - KL(q(z|x) || p(z)), averaged over
+    `num_samples` reparameterized draws z ~ q(z|x); the loss is its negative,
+    averaged over the batch and summed over the dimensions of x.
+
+    Args:
+      event_shape: shape of one x, e.g. (28, 28, 1).
+      latent_dim: size of z.
+      prior: prior family spec (`tfpvae.families.names()["prior"]`).
+      posterior: posterior family spec.
+      likelihood: likelihood family spec.
+      encoder: a network spec ("mlp", "conv", or a dict) or a Keras layer
+        mapping x to features.
+      decoder: the same, mapping z to features.
+      kl: "auto" (analytic when TFP registers KL(q || p), else Monte Carlo),
+        "analytic" or "mc".
+      num_samples: L, draws of z per example in the ELBO.
+      seed: seed of the model's own random draws (None: from Keras's global
+        seed, see `keras.utils.set_random_seed`).
+
+    Example:
+      >>> vae = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=2)
+      >>> vae.compile(optimizer="adam")
+      >>> vae.fit(x_train, epochs=10, validation_data=x_val)
+      >>> vae.elbo(x_val)   # per-example ELBO, numpy [N]
+    """
+
+    def __init__(self, event_shape, latent_dim, prior="normal", posterior="normal",
+                 likelihood="bernoulli", encoder="mlp", decoder="mlp", kl="auto",
+                 num_samples=1, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.event_shape = checks.shape_tuple(event_shape, "event_shape")
+        self.latent_dim = checks.positive_int(latent_dim, "latent_dim")
+        self.num_samples = checks.positive_int(num_samples, "num_samples")
+        self.seed = seed
+        self.encoder_net = networks.build(deserialize(encoder), "encoder", self.event_shape, latent_dim)
+        self.decoder_net = networks.build(deserialize(decoder), "decoder", self.event_shape, latent_dim)
+        self.encoder_spec, self.decoder_spec = serialize(encoder), serialize(decoder)
+        self.posterior_layer = Posterior(posterior, latent_dim, name="posterior")
+        self.likelihood_layer = Likelihood(likelihood, self.event_shape, name="likelihood")
+        self.prior_layer = Prior(prior, latent_dim, name="prior")
+        self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "elbo", "reconstruction", "kl")}
+        self.kl = kl
+        self.kl_form = objectives.kl_form(self.build_parts(), self.prior(), kl)
+        self.graph_functions = {}
+
+    def build_parts(self):
+        """Builds every weight by running one x through; returns that q(z|x)."""
+        x = tf.zeros((1, *self.event_shape))
+        q = self.encode(x)
+        self.decode(tf.zeros((1, self.latent_dim)))
+        self.built = True
+        return q
+
+    # --- the model's distributions -------------------------------------------
+
+    def prior(self):
+        """p(z), a `tfd.Distribution` over R^latent_dim."""
+        return self.prior_layer()
+
+    def encode(self, x, training=False):
+        """q(z|x), a `tfd.Distribution` with batch shape [B]."""
+        x = tf.cast(self.checked(x), tf.float32)
+        return self.posterior_layer(self.encoder_net(x, training=training))
+
+    def decode(self, z, training=False):
+        """p(x|z) for z of shape [..., latent_dim]; batch shape z.shape[:-1]."""
+        z = tf.convert_to_tensor(z, tf.float32)
+        batch_shape = tf.shape(z)[:-1]
+        features = self.decoder_net(tf.reshape(z, [-1, self.latent_dim]), training=training)
+        return self.likelihood_layer(features, batch_shape=batch_shape)
+
+    def call(self, x, training=False):
+        """The reconstruction mean E[x | z = E_q[z]], what `predict` returns."""
+        return self.decode(self.encode(x, training=training).mean()).mean()
+
+    def next_seed(self):
+        """A fresh stateless seed for TFP's samplers (int32 pair)."""
+        return tf.cast(self.seed_generator.next(), tf.int32)
+
+    def elbo_terms(self, x, training=False, num_samples=None):
+        """Per-example E_q[log p(x|z)] and KL(q(z|x) || p(z)), each [B]."""
+        q = self.encode(x, training=training)
+        decode = lambda z: self.decode(z, training=training)  # noqa: E731
+        return objectives.elbo_terms(q, self.prior(), decode, x, num_samples or self.num_samples,
+                                     self.kl_form, self.next_seed())
+
+    def log_weights(self, x, num_samples):
+        """log p(x, z_l) - log q(z_l|x) for z_l ~ q(z|x), shape [num_samples, B]."""
+        q = self.encode(x)
+        return objectives.log_weights(q, self.prior(), self.decode, x, num_samples, self.next_seed())
+
+    # --- training ----------------------------------------------------------------
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def record(self, loss, reconstruction, kl):
+        batch = tf.shape(kl)[0]
+        self.trackers["loss"].update_state(loss, sample_weight=batch)
+        values = {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl}
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def train_step(self, data):
+        x = tf.cast(checks.first_of(data), tf.float32)
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        with tf.GradientTape() as tape:
+            reconstruction, kl = self.elbo_terms(x, training=True)
+            loss = -tf.reduce_mean(reconstruction - kl)
+            if self.losses:
+                loss += tf.add_n(self.losses)
+            scaled = self.optimizer.scale_loss(loss / replicas)
+        variables = self.trainable_variables
+        self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        return self.record(loss, reconstruction, kl)
+
+    def test_step(self, data):
+        x = tf.cast(checks.first_of(data), tf.float32)
+        reconstruction, kl = self.elbo_terms(x)
+        return self.record(-tf.reduce_mean(reconstruction - kl), reconstruction, kl)
+
+    def checked(self, x, what="x"):
+        return checks.check_x(x, self.event_shape, self.likelihood_layer.family, what)
+
+    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+        x = self.checked(x)
+        if validation_data is not None:
+            validation_data = self.checked(validation_data, "validation_data")
+        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+
+    def evaluate(self, x=None, *args, **kwargs):
+        return super().evaluate(self.checked(x), *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        return super().predict(self.checked(x), *args, **kwargs)
+
+    # --- evaluation over whole arrays -------------------------------------------
+
+    def graph_function(self, key, fn):
+        """One `tf.function` per key, traced once and reused."""
+        if key not in self.graph_functions:
+            self.graph_functions[key] = tf.function(fn)
+        return self.graph_functions[key]
+
+    def elbo(self, x, num_samples=None, batch_size=256):
+        """Per-example ELBO, numpy [N], computed in batches."""
+        x = self.checked(x)
+        num_samples = checks.positive_int(num_samples or self.num_samples, "num_samples")
+        step = self.graph_function(("elbo", num_samples), lambda xb: tf.subtract(
+            *self.elbo_terms(xb, num_samples=num_samples)))
+        return np.concatenate([step(x[i:i + batch_size]).numpy() for i in range(0, len(x), batch_size)])
+
+    def log_likelihood(self, x, num_samples=1000, batch_size=100, chunk_size=None,
+                       return_stderr=False):
+        """Importance-sampled log p(x) = log (1/k) sum_i p(x, z_i) / q(z_i|x).
+
+        The k samples are drawn in chunks of `chunk_size` (default: what keeps a
+        chunk's decoded x near 32M floats), so large k fits in memory.
+
+        Returns:
+          numpy [N]; with `return_stderr`, also the delta-method standard error
+          of each estimate.
+        """
+        x = self.checked(x)
+        k = checks.positive_int(num_samples, "num_samples")
+        size = math.prod(self.event_shape)
+        chunk = chunk_size or max(1, min(k, 2**25 // (batch_size * size)))
+        estimates, errors = [], []
+        for i in range(0, len(x), batch_size):
+            lse, lse2 = self.sum_weights(x[i:i + batch_size], k, chunk)
+            estimates.append((lse - math.log(k)).numpy())
+            errors.append(objectives.standard_error(lse, lse2, k).numpy())
+        estimates = np.concatenate(estimates)
+        return (estimates, np.concatenate(errors)) if return_stderr else estimates
+
+    def sum_weights(self, x, k, chunk):
+        """log sum_i w_i and log sum_i w_i^2 over k draws, in chunks."""
+        lse = lse2 = tf.fill([len(x)], -np.inf)
+        for start in range(0, k, chunk):
+            count = min(chunk, k - start)
+            step = self.graph_function(("log_weights", count), lambda xb: self.log_weights(xb, count))
+            log_w = step(x)
+            lse = tf.reduce_logsumexp(tf.stack([lse, tf.reduce_logsumexp(log_w, 0)]), 0)
+            lse2 = tf.reduce_logsumexp(tf.stack([lse2, tf.reduce_logsumexp(2 * log_w, 0)]), 0)
+        return lse, lse2
+
+    def sample(self, num_samples, seed=None, mean=False):
+        """New x: z ~ p(z), then x ~ p(x|z) (or its mean), numpy [n, *event_shape]."""
+        n = checks.positive_int(num_samples, "num_samples")
+        seeds = tf.random.experimental.stateless_split(
+            self.next_seed() if seed is None else tf.constant([0, seed], tf.int32), 2)
+        px = self.decode(self.prior().sample(n, seed=seeds[0]))
+        return (px.mean() if mean else px.sample(seed=seeds[1])).numpy()
+
+    # --- configuration ------------------------------------------------------------
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "event_shape": list(self.event_shape),
+            "latent_dim": self.latent_dim,
+            "prior": self.prior_layer.family.get_config(),
+            "posterior": self.posterior_layer.family.get_config(),
+            "likelihood": self.likelihood_layer.family.get_config(),
+            "encoder": self.encoder_spec,
+            "decoder": self.decoder_spec,
+            "kl": self.kl,
+            "num_samples": self.num_samples,
+            "seed": self.seed,
+        })
+        return config
+
+
+def serialize(network):
+    """A network spec as JSON-able data: a Keras layer becomes its serialized config."""
+    if isinstance(network, keras.layers.Layer):
+        return keras.saving.serialize_keras_object(network)
+    return network
+
+
+def deserialize(network):
+    """The inverse of `serialize`."""
+    if isinstance(network, dict) and "class_name" in network:
+        return keras.saving.deserialize_keras_object(network)
+    return network

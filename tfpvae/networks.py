@@ -1,0 +1,113 @@
+"""Encoder and decoder networks, built from a spec or given as Keras layers.
+
+A spec is a name or `{"name": ..., **options}`:
+
+- `mlp`: Dense layers, `units` (default [200, 200]) and `activation`
+  (default "tanh"), as in Kingma & Welling (2013) and Burda et al. (2015).
+- `conv`: stride-2 convolutions with `filters` (default [32, 64]), then a
+  Dense layer of `units` (default 256); the decoder mirrors it with transposed
+  convolutions and ends on a feature map the size of the image.
+
+Anything else that is a Keras layer or model is used as it is: an encoder maps
+x to features, a decoder maps z to features.
+"""
+
+
+import keras
+
+NETWORKS = {
+    "mlp": {"units": [200, 200], "activation": "tanh"},
+    "conv": {"filters": [32, 64], "units": 256, "activation": "relu"},
+}
+
+
+def spec_options(spec, what):
+    """(name, options with defaults filled in) of a network spec."""
+    if isinstance(spec, str):
+        name, options = spec, {}
+    elif isinstance(spec, dict) and isinstance(spec.get("name"), str):
+        options = dict(spec)
+        name = options.pop("name")
+    else:
+        raise ValueError(
+            f"{what} must be a Keras layer, a name or a dict with a 'name' key; received {spec!r}"
+        )
+    if name not in NETWORKS:
+        raise ValueError(f"unknown {what} {name!r}; valid names: {list(NETWORKS)}")
+    unknown = set(options) - set(NETWORKS[name])
+    if unknown:
+        raise ValueError(
+            f"unknown options {sorted(unknown)} for {what} {name!r}; valid: {list(NETWORKS[name])}"
+        )
+    return name, {**NETWORKS[name], **options}
+
+
+def build(spec, what, event_shape, latent_dim):
+    """A Keras layer for `what` ("encoder" or "decoder") from a spec."""
+    if isinstance(spec, keras.layers.Layer):
+        return spec
+    name, options = spec_options(spec, what)
+    builder = {("mlp", "encoder"): mlp_encoder, ("mlp", "decoder"): mlp_decoder,
+               ("conv", "encoder"): conv_encoder, ("conv", "decoder"): conv_decoder}
+    return builder[name, what](event_shape, latent_dim, **options)
+
+
+def mlp_encoder(event_shape, latent_dim, units, activation):
+    layers = [keras.layers.Flatten()]
+    layers += [keras.layers.Dense(u, activation=activation) for u in units]
+    return keras.Sequential(layers, name="encoder")
+
+
+def mlp_decoder(event_shape, latent_dim, units, activation):
+    layers = [keras.layers.Dense(u, activation=activation) for u in units]
+    return keras.Sequential(layers, name="decoder")
+
+
+def conv_shape(event_shape, filters):
+    """The smallest feature map of the conv stack, checking the image fits."""
+    if len(event_shape) != 3:
+        raise ValueError(
+            f"conv networks need images of shape (height, width, channels); received {event_shape}"
+        )
+    step = 2 ** len(filters)
+    height, width, _ = event_shape
+    if height % step or width % step:
+        raise ValueError(
+            f"conv networks with {len(filters)} stride-2 layers need height and width "
+            f"divisible by {step}; received {event_shape}"
+        )
+    return height // step, width // step
+
+
+def conv_encoder(event_shape, latent_dim, filters, units, activation):
+    conv_shape(event_shape, filters)
+    conv = keras.layers.Conv2D
+    layers = [conv(f, 3, strides=2, padding="same", activation=activation) for f in filters]
+    layers += [keras.layers.Flatten(), keras.layers.Dense(units, activation=activation)]
+    return keras.Sequential(layers, name="encoder")
+
+
+def conv_decoder(event_shape, latent_dim, filters, units, activation):
+    height, width = conv_shape(event_shape, filters)
+    size = height * width * filters[-1]
+    deconv = keras.layers.Conv2DTranspose
+    layers = [
+        keras.layers.Dense(units, activation=activation),
+        keras.layers.Dense(size, activation=activation),
+        keras.layers.Reshape((height, width, filters[-1])),
+    ]
+    layers += [deconv(f, 3, strides=2, padding="same", activation=activation)
+               for f in reversed(filters)]
+    return keras.Sequential(layers, name="decoder")
+
+
+def features_shape(network, input_shape):
+    """The output shape of `network` for inputs of `input_shape` (no batch)."""
+    network.build((None, *input_shape))
+    shape = network.compute_output_shape((None, *input_shape))
+    if any(d is None for d in shape[1:]):
+        raise ValueError(f"network {network.name!r} gives features of unknown size {shape}")
+    return tuple(shape)
+
+
+__all__ = ["build", "features_shape", "NETWORKS"]

@@ -1,0 +1,84 @@
+"""The ELBO, its analytic and Monte Carlo forms, and importance-weighted bounds.
+
+With z_l ~ q(z|x), l = 1..L, drawn by the reparameterized `q.sample(L)`:
+
+    ELBO(x) = 1/L sum_l log p(x|z_l) - KL(q(z|x) || p(z))                (analytic)
+            = 1/L sum_l [log p(x|z_l) + log p(z_l) - log q(z_l|x)]        (Monte Carlo)
+
+    IWAE_L(x) = log 1/L sum_l p(x, z_l) / q(z_l|x)    (Burda et al., arXiv:1509.00519)
+
+and log p(x) is estimated by IWAE_k with large k.
+
+`decode` below is a function from z of shape [L, B, d] to p(x|z) with batch
+shape [L, B].
+"""
+
+import math
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+tfd = tfp.distributions
+
+KL_FORMS = ("auto", "analytic", "mc")
+
+
+def kl_form(q, p, kl="auto"):
+    """"analytic" or "mc": the form of KL(q || p) that `kl` asks for.
+
+    Raises:
+      ValueError: `kl` is not one of KL_FORMS, or it is "analytic" and TFP
+        registers no closed form for the pair.
+    """
+    if kl not in KL_FORMS:
+        raise ValueError(f"kl must be one of {list(KL_FORMS)}; received {kl!r}")
+    if kl == "mc":
+        return "mc"
+    try:
+        tfd.kl_divergence(q, p)
+    except NotImplementedError:
+        if kl == "analytic":
+            raise ValueError(
+                f"kl='analytic' needs a closed-form KL(q || p), and TFP registers none for "
+                f"q={type(q).__name__}, p={type(p).__name__}; use kl='auto' or kl='mc'"
+            ) from None
+        return "mc"
+    return "analytic"
+
+
+def elbo_terms(q, prior, decode, x, num_samples, form, seed):
+    """Per-example reconstruction E_q[log p(x|z)] and KL(q || p), each [B]."""
+    z = q.sample(num_samples, seed=seed)
+    reconstruction = tf.reduce_mean(decode(z).log_prob(x), axis=0)
+    if form == "analytic":
+        kl = tfd.kl_divergence(q, prior)
+    else:
+        kl = tf.reduce_mean(q.log_prob(z) - prior.log_prob(z), axis=0)
+    return reconstruction, kl
+
+
+def log_weights(q, prior, decode, x, num_samples, seed):
+    """log w_l = log p(x|z_l) + log p(z_l) - log q(z_l|x), shape [L, B]."""
+    z = q.sample(num_samples, seed=seed)
+    return decode(z).log_prob(x) + prior.log_prob(z) - q.log_prob(z)
+
+
+def log_mean_exp(log_w, axis=0):
+    """log (1/L) sum_l exp(log_w_l), computed stably."""
+    count = tf.cast(tf.shape(log_w)[axis], log_w.dtype)
+    return tf.reduce_logsumexp(log_w, axis=axis) - tf.math.log(count)
+
+
+def iwae_bound(log_w):
+    """The importance-weighted bound from log-weights [L, B], shape [B]."""
+    return log_mean_exp(log_w, axis=0)
+
+
+def standard_error(log_sum_w, log_sum_w2, count):
+    """Delta-method standard error of log((1/k) sum w) from running sums.
+
+    With m = mean(w) and v = var(w), SE = sqrt(v / k) / m, all in log space:
+    v / m^2 = k * sum(w^2) / sum(w)^2 - 1.
+    """
+    ratio = tf.exp(math.log(count) + log_sum_w2 - 2.0 * log_sum_w) - 1.0
+    return tf.sqrt(tf.maximum(ratio, 0.0) / count)
