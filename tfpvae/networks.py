@@ -101,13 +101,4 @@ def conv_decoder(event_shape, latent_dim, filters, units, activation):
     return keras.Sequential(layers, name="decoder")
 
 
-def features_shape(network, input_shape):
-    """The output shape of `network` for inputs of `input_shape` (no batch)."""
-    network.build((None, *input_shape))
-    shape = network.compute_output_shape((None, *input_shape))
-    if any(d is None for d in shape[1:]):
-        raise ValueError(f"network {network.name!r} gives features of unknown size {shape}")
-    return tuple(shape)
-
-
-__all__ = ["build", "features_shape", "NETWORKS"]
+__all__ = ["build", "NETWORKS"]

@@ -1,0 +1,75 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfpvae.layers import Likelihood, Posterior, Prior
+
+tfd = tfp.distributions
+
+
+def test_posterior_maps_features_to_a_distribution_over_z():
+    layer = Posterior("normal", latent_dim=3)
+    q = layer(tf.random.normal([4, 10]))
+    assert isinstance(q, tfd.Distribution)
+    assert q.batch_shape == [4] and q.event_shape == [3]
+    assert len(layer.trainable_weights) == 2  # the Dense kernel and bias
+
+
+def test_likelihood_has_the_event_shape_of_x():
+    p = Likelihood("bernoulli", event_shape=(2, 3, 1))(tf.random.normal([4, 7]))
+    assert p.batch_shape == [4] and p.event_shape == [2, 3, 1]
+
+
+def test_likelihood_batch_shape_argument_reshapes_samples():
+    p = Likelihood("normal", event_shape=(5,))(tf.random.normal([6, 7]), batch_shape=[2, 3])
+    assert p.batch_shape == [2, 3]
+
+
+def test_likelihood_on_a_feature_map_uses_a_per_pixel_head():
+    layer = Likelihood("normal", event_shape=(4, 4, 1))
+    p = layer(tf.random.normal([2, 4, 4, 8]))
+    assert p.event_shape == [4, 4, 1]
+    assert layer.params.kernel.shape == (8, 2)  # loc and scale per pixel, from 8 channels
+
+
+def test_prior_is_called_with_no_input():
+    layer = Prior("mixture", latent_dim=2)
+    p = layer()
+    assert isinstance(p, tfd.MixtureSameFamily) and p.event_shape == [2]
+    with pytest.raises(TypeError, match="takes no input"):
+        layer(tf.zeros([1, 2]))
+
+
+@pytest.mark.parametrize("name,trainable", [("normal", False), ("learned_normal", True),
+                                            ("mixture", True)])
+def test_prior_trainability(name, trainable):
+    layer = Prior(name, latent_dim=2)
+    assert bool(layer.trainable_weights) == trainable
+    assert len(layer.weights) == 1
+
+
+@pytest.mark.parametrize("layer", [
+    Posterior({"name": "mvn_tril", "min_scale": 1e-3}, latent_dim=3),
+    Likelihood("bernoulli", event_shape=(2, 2, 1)),
+    Prior({"name": "mixture", "components": 4}, latent_dim=3),
+], ids=["posterior", "likelihood", "prior"])
+def test_config_is_json_and_round_trips(layer):
+    config = json.loads(json.dumps(layer.get_config()))
+    again = type(layer).from_config(config)
+    assert again.get_config() == layer.get_config()
+    serialized = keras.layers.serialize(layer)
+    assert type(keras.layers.deserialize(serialized)) is type(layer)
+
+
+def test_head_computes_in_float32_under_mixed_precision():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        q = Posterior("normal", latent_dim=2)(tf.random.normal([3, 4], dtype=tf.float16))
+        assert q.dtype == tf.float32
+        assert np.all(np.isfinite(q.log_prob(q.sample(seed=(1, 2))).numpy()))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
