@@ -212,6 +212,12 @@ class VAE(keras.Model):
         px = self.decode(self.prior().sample(n, seed=seeds[0]))
         return (px.mean() if mean else px.sample(seed=seeds[1])).numpy()
 
+    def export(self, path, **kwargs):
+        """Writes a TF SavedModel with named signatures; see `tfpvae.export.export`."""
+        from tfpvae.export import export
+
+        return export(self, path, **kwargs)
+
     # --- configuration ------------------------------------------------------------
 
     def get_config(self):
