@@ -1,0 +1,122 @@
+"""The real `tfpvae` console script, run in a subprocess."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SMALL = ["--encoder", '{"name": "mlp", "units": [16]}', "--decoder", '{"name": "mlp", "units": [16]}']
+TFPVAE = shutil.which("tfpvae", path=str(Path(sys.executable).parent)) or "tfpvae"
+
+
+def tfpvae(*args, cwd=None, check=True):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run([TFPVAE, *map(str, args)], capture_output=True, text=True,
+                            timeout=600, cwd=cwd, env=env)
+    if check:
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    result = tfpvae("train", "--epochs", "2", "--latent-dim", "2", "--output", out, *SMALL)
+    assert "test ELBO:" in result.stdout
+    return out
+
+
+def test_train_writes_a_complete_run(run_dir):
+    names = {p.name for p in run_dir.iterdir()}
+    assert {"model.keras", "config.json", "history.json", "history.csv", "metrics.json",
+            "tensorboard", "reconstructions.png", "samples.png", "manifold.png", "latent.png"} <= names
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["model"]["event_shape"] == [8, 8, 1] and config["model"]["latent_dim"] == 2
+    assert config["data"]["dataset"] == "digits" and config["training"]["epochs"] == 2
+    history = json.loads((run_dir / "history.json").read_text())
+    assert len(history["loss"]) == 2 and "val_elbo" in history
+    assert (run_dir / "history.csv").read_text().splitlines()[0].startswith("epoch,")
+    assert any((run_dir / "tensorboard").rglob("events.out.tfevents*"))
+    for png in ("reconstructions.png", "samples.png", "manifold.png", "latent.png"):
+        assert (run_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_saved_config_reproduces_the_run(run_dir, tmp_path):
+    again = tmp_path / "again"
+    tfpvae("train", "--config", run_dir / "config.json", "--output", again)
+    first = json.loads((run_dir / "history.json").read_text())
+    second = json.loads((again / "history.json").read_text())
+    np.testing.assert_allclose(second["loss"], first["loss"], rtol=1e-5)
+
+
+def test_flags_override_a_toml_config(tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text('[model]\nlatent_dim = 3\nencoder = {name = "mlp", units = [8]}\n'
+                      'decoder = {name = "mlp", units = [8]}\n[training]\nepochs = 3\n')
+    tfpvae("train", "--config", config, "--epochs", "1", "--output", tmp_path / "run")
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["training"]["epochs"] == 1 and saved["model"]["latent_dim"] == 3
+    assert len(json.loads((tmp_path / "run" / "history.json").read_text())["loss"]) == 1
+
+
+def test_evaluate_prints_a_table_and_json(run_dir):
+    table = tfpvae("evaluate", run_dir, "--num-samples", "50").stdout
+    assert "log_likelihood" in table and "bits_per_dim" in table
+    result = json.loads(tfpvae("evaluate", run_dir, "--num-samples", "50", "--json").stdout)
+    assert result["examples"] == 297 and result["num_samples"] == 50
+    assert result["log_likelihood"] > result["elbo"]
+    assert abs(result["elbo"] - (result["reconstruction"] - result["kl"])) < 1e-3
+    assert result["bits_per_dim"] == pytest.approx(-result["log_likelihood"] / (64 * np.log(2)))
+    assert json.loads((run_dir / "evaluation.json").read_text())["num_samples"] == 50
+
+
+def test_sample_writes_png_and_npy(run_dir, tmp_path):
+    out = tmp_path / "grid.png"
+    tfpvae("sample", run_dir, "-n", "16", "--output", out, "--seed", "3")
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    samples = np.load(out.with_suffix(".npy"))
+    assert samples.shape == (16, 8, 8, 1) and 0 <= samples.min() and samples.max() <= 1
+
+
+def test_python_dash_m_works():
+    result = subprocess.run([sys.executable, "-m", "tfpvae", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "train" in result.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "--likelihood", "gaussian"], "unknown likelihood family 'gaussian'"),
+    (["train", "--dataset", "no/such/file.npz"], "no/such/file.npz"),
+    (["train", "--epochs", "0"], "epochs must be a positive int; received 0"),
+    (["train", "--binarize", "sometimes"], "binarize must be one of"),
+    (["train", "--prior", "{not json"], "is not a name or valid JSON"),
+    (["evaluate", "no-such-run"], "'no-such-run' is not a run directory: model.keras is missing"),
+    (["sample", "no-such-run"], "is not a run directory"),
+])
+def test_errors_are_one_clear_line(args, message, tmp_path):
+    result = tfpvae(*args, cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("model.keras"))
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = tfpvae("--debug", "evaluate", "no-such-run", cwd=tmp_path, check=False)
+    assert result.returncode == 2 and "Traceback" in result.stderr
+
+
+def test_bad_config_file_is_named(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ not json")
+    result = tfpvae("train", "--config", bad, check=False)
+    assert result.returncode == 2 and "bad.json" in result.stderr and "not valid JSON" in result.stderr
+
+
+def test_train_refuses_to_overwrite_a_run(run_dir):
+    result = tfpvae("train", "--output", run_dir, check=False)
+    assert result.returncode == 2 and "already holds a run" in result.stderr

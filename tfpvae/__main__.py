@@ -1,0 +1,5 @@
+import sys
+
+from tfpvae.cli import main
+
+sys.exit(main())

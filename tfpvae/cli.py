@@ -1,0 +1,147 @@
+"""The `tfpvae` command: train, evaluate, sample and export VAEs.
+
+    tfpvae train [--config FILE] [--dataset NAME_OR_PATH] [--epochs N] ...
+    tfpvae evaluate RUN_DIR [--dataset ...] [--num-samples K] [--json]
+    tfpvae sample RUN_DIR [-n 64] [--output FILE.png]
+    tfpvae export RUN_DIR EXPORT_DIR [--version N] [--overwrite]
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import traceback
+
+MODEL_FLAGS = {"latent_dim": int, "prior": "spec", "posterior": "spec", "likelihood": "spec",
+               "encoder": "spec", "decoder": "spec", "kl": str, "num_samples": int}
+DATA_FLAGS = {"dataset": str, "binarize": str, "validation_split": float}
+TRAINING_FLAGS = {"epochs": int, "batch_size": int, "learning_rate": float, "seed": int}
+SECTIONS = {"model": MODEL_FLAGS, "data": DATA_FLAGS, "training": TRAINING_FLAGS}
+
+
+def parser():
+    main = argparse.ArgumentParser(prog="tfpvae", description="Variational autoencoders on TFP and Keras 3.")
+    main.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    commands = main.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a VAE and write a run directory")
+    train.add_argument("--config", help="a .json or .toml config file (flags override it)")
+    train.add_argument("--output", help="run directory (default: runs/<timestamp>)")
+    for flags in SECTIONS.values():
+        for key, kind in flags.items():
+            help_text = "a name or a JSON object {\"name\": ..., ...}" if kind == "spec" else None
+            train.add_argument("--" + key.replace("_", "-"), type=float if kind is float else
+                               int if kind is int else str, help=help_text)
+
+    evaluate = commands.add_parser("evaluate", help="test ELBO, log-likelihood and bits/dim of a run")
+    evaluate.add_argument("run_dir")
+    evaluate.add_argument("--dataset", help="evaluate on this data instead of the run's")
+    evaluate.add_argument("--num-samples", type=int, default=1000, help="importance samples k")
+    evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    sample = commands.add_parser("sample", help="a PNG grid (and .npy) of new samples")
+    sample.add_argument("run_dir")
+    sample.add_argument("-n", "--num", type=int, default=64, help="how many samples")
+    sample.add_argument("--output", help="PNG path (default: RUN_DIR/samples.png)")
+    sample.add_argument("--seed", type=int)
+    sample.add_argument("--draw", action="store_true", help="random draws x ~ p(x|z), not means")
+
+    export = commands.add_parser("export", help="write a TF SavedModel for serving")
+    export.add_argument("run_dir")
+    export.add_argument("export_dir")
+    export.add_argument("--version", type=int, help="write into EXPORT_DIR/VERSION (TF Serving)")
+    export.add_argument("--overwrite", action="store_true", help="replace a non-empty EXPORT_DIR")
+    return main
+
+
+@contextlib.contextmanager
+def quiet_stderr():
+    """Silences the C++ start-up lines TensorFlow prints before its logging is set up."""
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def import_tensorflow():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with quiet_stderr():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+    tf.get_logger().setLevel("ERROR")
+
+
+def flag_config(args):
+    """The config values given as flags, by section."""
+    from tfpvae.config import parse_spec
+
+    layer = {}
+    for section, flags in SECTIONS.items():
+        values = {key: getattr(args, key) for key in flags if getattr(args, key) is not None}
+        layer[section] = {k: parse_spec(v) if flags[k] == "spec" else v for k, v in values.items()}
+    return layer
+
+
+def run_train(args):
+    from tfpvae import config, runs
+
+    layers = [config.read(args.config)] if args.config else []
+    merged = config.merge(*layers, flag_config(args))
+    run_dir, metrics = runs.train(merged, args.output)
+    print(f"\nrun directory: {run_dir}")
+    for name in sorted(p.name for p in run_dir.iterdir()):
+        print(f"  {run_dir / name}")
+    print(f"test ELBO: {metrics['elbo']:.3f} nats "
+          f"(reconstruction {metrics['reconstruction']:.3f}, KL {metrics['kl']:.3f})")
+
+
+def run_evaluate(args):
+    from tfpvae import runs
+
+    result = runs.evaluate(args.run_dir, args.dataset, args.num_samples)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    for key, value in result.items():
+        print(f"{key:>24}  {value:.4f}" if isinstance(value, float) else f"{key:>24}  {value}")
+
+
+def run_sample(args):
+    from tfpvae import runs
+
+    path = runs.sample(args.run_dir, args.num, args.output, args.seed, args.draw)
+    print(f"samples: {path} and {path.with_suffix('.npy')}")
+
+
+def run_export(args):
+    from tfpvae import runs
+
+    path = runs.export(args.run_dir, args.export_dir, args.version, args.overwrite)
+    print(f"SavedModel: {path}")
+
+
+COMMANDS = {"train": run_train, "evaluate": run_evaluate, "sample": run_sample, "export": run_export}
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    import_tensorflow()
+    try:
+        COMMANDS[args.command](args)
+    except (ValueError, TypeError, OSError, ImportError, KeyError) as error:
+        if args.debug:
+            traceback.print_exc()
+        message = str(error).strip("'\"") or type(error).__name__
+        print(f"tfpvae: error: {message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""What the `tfpvae` subcommands do, on run directories.
+
+A run directory holds model.keras, config.json, history.json/.csv,
+metrics.json, tensorboard/ logs and PNG pictures.
+"""
+
+import csv
+import io
+import math
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from tfpvae import config as configs
+from tfpvae import data, files, plots
+from tfpvae.model import VAE
+
+
+def new_run_dir(output):
+    """`output`, or runs/<timestamp>; it must not already hold a run."""
+    path = Path(output) if output else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    if (path / "model.keras").exists():
+        raise ValueError(f"{str(path)!r} already holds a run (model.keras); choose another --output")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def test_arrays(config, dataset=None):
+    """The test split, binarized by a fixed draw where training binarizes."""
+    arrays = data.load_arrays(dataset or config["data"]["dataset"], split="test")
+    if configs.binarization(config):
+        arrays.x = data.binarize_static(arrays.x, seed=1)
+    return arrays
+
+
+def train(config, output=None, verbose="auto"):
+    """Trains the configured model; returns the run directory and test metrics."""
+    run_dir = new_run_dir(output)
+    training, binarize = config["training"], configs.binarization(config)
+    keras.utils.set_random_seed(training["seed"])
+    train_arrays, val_arrays = data.split_validation(
+        data.load_arrays(config["data"]["dataset"], split="train"),
+        config["data"]["validation_split"], seed=training["seed"])
+    model_config = {**config["model"], "event_shape": list(train_arrays.event_shape)}
+    vae = VAE.from_config(model_config)
+    vae.compile(optimizer=keras.optimizers.Adam(training["learning_rate"]))
+    train_data = data.to_dataset(train_arrays.x, batch_size=training["batch_size"],
+                                 binarize=binarize, seed=training["seed"])
+    val_x = val_arrays.x if len(val_arrays.x) else None
+    if val_x is not None and binarize:
+        val_x = data.binarize_static(val_x, seed=2)
+    history = vae.fit(train_data, epochs=training["epochs"], validation_data=val_x, verbose=verbose,
+                      callbacks=[keras.callbacks.TensorBoard(str(run_dir / "tensorboard"))])
+    config = {**config, "model": vae.get_config()}
+    save_run(run_dir, vae, config, history.history)
+    test = test_arrays(config)
+    metrics = vae.evaluate(test.x, batch_size=training["batch_size"], return_dict=True, verbose=0)
+    files.write_json(run_dir / "metrics.json", {f"test_{k}": float(v) for k, v in metrics.items()})
+    draw_pictures(run_dir, vae, test)
+    return run_dir, metrics
+
+
+def save_run(run_dir, vae, config, history):
+    with files.atomic_path(run_dir / "model.keras") as temporary:
+        vae.save(temporary)
+    files.write_json(run_dir / "config.json", config)
+    files.write_json(run_dir / "history.json", history)
+    files.write_text(run_dir / "history.csv", history_csv(history))
+
+
+def history_csv(history):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    keys = sorted(history)
+    writer.writerow(["epoch", *keys])
+    for epoch, row in enumerate(zip(*(history[k] for k in keys))):
+        writer.writerow([epoch, *row])
+    return out.getvalue()
+
+
+def draw_pictures(run_dir, vae, test):
+    """Reconstructions, samples and, for a 2-D latent space, its manifold and a scatter."""
+    if not is_image(vae.event_shape):
+        return []
+    x = test.x[:8]
+    paths = [run_dir / "reconstructions.png", run_dir / "samples.png"]
+    plots.reconstructions(x, vae.predict(x, verbose=0), paths[0])
+    plots.image_grid(vae.sample(64, seed=0, mean=True), paths[1], "means of p(x|z), z ~ p(z)")
+    if vae.latent_dim == 2:
+        paths += [run_dir / "manifold.png", run_dir / "latent.png"]
+        plots.manifold(vae, paths[2])
+        plots.latent_scatter(vae.encode(test.x).mean().numpy(), test.y, paths[3])
+    return paths
+
+
+def is_image(event_shape):
+    """True for [H, W, 1 or 3] events and for square-sized vectors (flat images)."""
+    if len(event_shape) == 3:
+        return event_shape[-1] in (1, 3)
+    return len(event_shape) == 1 and math.isqrt(event_shape[0]) ** 2 == event_shape[0]
+
+
+def load_run(run_dir):
+    """The model and config of a run directory."""
+    run_dir = Path(run_dir)
+    model_path, config_path = run_dir / "model.keras", run_dir / "config.json"
+    for path in (model_path, config_path):
+        if not path.is_file():
+            raise FileNotFoundError(f"{str(run_dir)!r} is not a run directory: {path.name} is missing")
+    config = configs.read(config_path)
+    try:
+        vae = keras.models.load_model(model_path)
+    except Exception as error:
+        raise ValueError(f"cannot load model {str(model_path)!r}: {error}") from None
+    return vae, config
+
+
+def evaluate(run_dir, dataset=None, num_samples=1000):
+    """Test ELBO, its parts, log p(x) and bits/dim; also written to evaluation.json."""
+    vae, config = load_run(run_dir)
+    test = test_arrays(config, dataset)
+    metrics = vae.evaluate(test.x, batch_size=256, return_dict=True, verbose=0)
+    log_px, stderr = vae.log_likelihood(test.x, num_samples=num_samples, return_stderr=True)
+    result = {
+        "dataset": test.source, "examples": int(len(test.x)), "num_samples": num_samples,
+        "elbo": float(metrics["elbo"]), "reconstruction": float(metrics["reconstruction"]),
+        "kl": float(metrics["kl"]), "log_likelihood": float(log_px.mean()),
+        "log_likelihood_stderr": float(np.sqrt(np.sum(stderr**2)) / len(log_px)),
+    }
+    if is_image(vae.event_shape):
+        result["bits_per_dim"] = -result["log_likelihood"] / (math.prod(vae.event_shape) * math.log(2))
+    files.write_json(Path(run_dir) / "evaluation.json", result)
+    return result
+
+
+def sample(run_dir, count=64, output=None, seed=None, draw=False):
+    """A PNG grid of new x (means of p(x|z) unless `draw`) and the same as .npy."""
+    vae, _ = load_run(run_dir)
+    output = Path(output) if output else Path(run_dir) / "samples.png"
+    if output.suffix != ".png":
+        raise ValueError(f"--output must be a .png file; received {str(output)!r}")
+    x = vae.sample(count, seed=seed, mean=not draw)
+    with files.atomic_path(output.with_suffix(".npy")) as temporary:
+        np.save(temporary, x)
+    title = "draws x ~ p(x|z), z ~ p(z)" if draw else "means of p(x|z), z ~ p(z)"
+    if is_image(vae.event_shape):
+        plots.image_grid(x, output, title)
+    return output
+
+
+def export(run_dir, export_dir, version=None, overwrite=False):
+    vae, _ = load_run(run_dir)
+    return vae.export(export_dir, version=version, overwrite=overwrite)
