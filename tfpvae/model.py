@@ -54,7 +54,7 @@ class VAE(keras.Model):
         self.encoder_spec, self.decoder_spec = serialize(encoder), serialize(decoder)
         self.posterior_layer = Posterior(posterior, latent_dim, name="posterior")
         self.likelihood_layer = Likelihood(likelihood, self.event_shape, name="likelihood")
-        self.prior_layer = Prior(prior, latent_dim, name="prior")
+        self.prior_layer = Prior(prior, latent_dim, data_shape=self.event_shape, name="prior")
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "elbo", "reconstruction", "kl")}
         self.kl = kl
@@ -73,11 +73,14 @@ class VAE(keras.Model):
 
     def prior(self):
         """p(z), a `tfd.Distribution` over R^latent_dim."""
-        return self.prior_layer()
+        return self.prior_layer(encode=self.posterior_of)
 
     def encode(self, x, training=False):
         """q(z|x), a `tfd.Distribution` with batch shape [B]."""
-        x = tf.cast(self.checked(x), tf.float32)
+        return self.posterior_of(tf.cast(self.checked(x), tf.float32), training=training)
+
+    def posterior_of(self, x, training=False):
+        """q(z|x) for a float32 tensor x, unchecked."""
         return self.posterior_layer(self.encoder_net(x, training=training))
 
     def decode(self, z, training=False):
@@ -89,7 +92,7 @@ class VAE(keras.Model):
 
     def call(self, x, training=False):
         """The reconstruction mean E[x | z = E_q[z]], what `predict` returns."""
-        return self.decode(self.encode(x, training=training).mean()).mean()
+        return self.decode(center(self.encode(x, training=training))).mean()
 
     def next_seed(self):
         """A fresh stateless seed for TFP's samplers (int32 pair)."""
@@ -235,6 +238,14 @@ class VAE(keras.Model):
             "seed": self.seed,
         })
         return config
+
+
+def center(q):
+    """E_q[z] where TFP computes it; for a flow, the flow of its base mean."""
+    try:
+        return q.mean()
+    except NotImplementedError:
+        return q.bijector.forward(q.distribution.mean())
 
 
 def serialize(network):

@@ -1,7 +1,8 @@
 """One suite for every family in the registry, in every role it plays.
 
-Each family's log_prob is compared with a direct computation (scipy, or
-numpy on the same constrained parameters) to 1e-4 relative tolerance.
+Each family's log_prob is compared with a direct computation (references.py:
+scipy, or numpy on the same raw parameters) to 1e-4 relative tolerance.
+`vamp` is built from a model's encoder and is tested with the model.
 """
 
 import math
@@ -10,166 +11,185 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
-from scipy import special, stats
 
+from tests.families.references import REFERENCES
 from tfpvae import families
 
-tfb = tfp.bijectors
-
 EVENT_SHAPES = {"prior": [(4,)], "posterior": [(4,)], "likelihood": [(3,), (2, 3, 1)]}
+EXTRA_SPECS = [("likelihood", {"name": "normal", "scale": "shared"}),
+               ("likelihood", {"name": "normal", "scale": 0.3})]
 BATCH = 5
 
 
-def softplus(raw, low):
-    return np.logaddexp(0.0, raw) + low
+def spec_id(spec):
+    return spec if isinstance(spec, str) else "-".join(f"{v}" for v in spec.values())
 
 
-def ref_bernoulli(family, params, event_shape, x):
-    logits = params.reshape(params.shape[:-1] + event_shape)
-    log_p = stats.bernoulli.logpmf(x, special.expit(logits))
-    return log_p.reshape(len(x), -1).sum(-1)
+SPECS = [(role, name) for role, names in families.names().items() for name in names
+         if name != "vamp" or role != "prior"] + EXTRA_SPECS
+CASES = [pytest.param(role, spec, shape, id=f"{role}-{spec_id(spec)}-{'x'.join(map(str, shape))}")
+         for role, spec in SPECS for shape in EVENT_SHAPES[role]]
+ALL = [pytest.param(role, spec, id=f"{role}-{spec_id(spec)}") for role, spec in SPECS]
 
 
-def ref_normal(family, params, event_shape, x):
-    raw = params.reshape(params.shape[:-1] + event_shape + (2,))
-    scale = softplus(raw[..., 1], family.min_scale)
-    return stats.norm.logpdf(x, raw[..., 0], scale).reshape(len(x), -1).sum(-1)
-
-
-def ref_mvn_tril(family, params, event_shape, x):
-    n = math.prod(event_shape)
-    fill = tfb.FillScaleTriL(diag_bijector=tfb.Softplus(low=family.min_scale), diag_shift=None)
-    out = []
-    for p, xi in zip(params, x.reshape(len(x), n)):
-        tril = fill(p[n:]).numpy()
-        out.append(stats.multivariate_normal.logpdf(xi, p[:n], tril @ tril.T))
-    return np.array(out)
-
-
-def ref_mixture(family, params, event_shape, x):
-    (d,), k = event_shape, family.components
-    logits, rest = params[..., :k], params[..., k:].reshape(params.shape[:-1] + (k, d, 2))
-    scale = softplus(rest[..., 1], family.min_scale)
-    log_component = stats.norm.logpdf(x[:, None, :], rest[..., 0], scale).sum(-1)
-    return special.logsumexp(special.log_softmax(logits, -1) + log_component, axis=-1)
-
-
-REFERENCES = {
-    "Bernoulli": ref_bernoulli,
-    "Normal": ref_normal,
-    "StandardNormal": ref_normal,
-    "MultivariateNormalTriL": ref_mvn_tril,
-    "Mixture": ref_mixture,
-}
-
-CASES = [
-    pytest.param(role, name, shape, id=f"{role}-{name}-{'x'.join(map(str, shape))}")
-    for role, names in families.names().items()
-    for name in names
-    for shape in EVENT_SHAPES[role]
-]
-
-
-def random_params(family, event_shape, scale=1.0, seed=0):
+def random_params(family, event_shape, scale=1.0, seed=0, batch=(BATCH,)):
+    """Raw parameters [*batch, size]; a prior's are one unbatched vector of weights."""
     size = family.num_params(math.prod(event_shape))
-    return (np.random.RandomState(seed).normal(size=(BATCH, size)) * scale).astype(np.float32)
+    return (np.random.RandomState(seed).normal(size=(*batch, size)) * scale).astype(np.float32)
 
 
-@pytest.mark.parametrize("role,name,event_shape", CASES)
-def test_event_and_batch_shapes(role, name, event_shape):
-    family = families.get(name, role=role)
-    dist = family.distribution(random_params(family, event_shape), event_shape)
+def batch_of(role):
+    return () if role == "prior" else (BATCH,)
+
+
+def draw(role, dist, seed):
+    """BATCH draws of x: one per batch member, or BATCH from an unbatched prior."""
+    return dist.sample(BATCH if role == "prior" else (), seed=seed)
+
+
+def random_shared(family, event_shape, seed=1):
+    """The family's starting shared weights, moved off their start."""
+    shared = family.initial_shared(math.prod(event_shape))
+    noise = np.random.RandomState(seed).normal(scale=0.3, size=shared.shape)
+    return (shared + noise).astype(np.float32)
+
+
+def build(family, params, event_shape, shared):
+    if shared.shape[0]:
+        return family.distribution(params, event_shape, shared=shared)
+    return family.distribution(params, event_shape)
+
+
+def case(role, spec, event_shape, params_scale=1.0):
+    family = families.get(spec, role=role)
+    params = random_params(family, event_shape, params_scale, batch=batch_of(role))
+    shared = random_shared(family, event_shape)
+    return family, params, shared, build(family, params, event_shape, shared)
+
+
+@pytest.mark.parametrize("role,spec,event_shape", CASES)
+def test_event_and_batch_shapes(role, spec, event_shape):
+    family, _, _, dist = case(role, spec, event_shape)
     assert tuple(dist.event_shape) == event_shape
-    assert tuple(dist.batch_shape) == (BATCH,)
-    assert dist.sample(7, seed=(1, 2)).shape == (7, BATCH, *event_shape)
+    assert tuple(dist.batch_shape) == batch_of(role)
+    assert dist.sample(7, seed=(1, 2)).shape == (7, *batch_of(role), *event_shape)
 
 
-@pytest.mark.parametrize("role,name,event_shape", CASES)
-def test_log_prob_matches_direct_computation(role, name, event_shape):
-    family = families.get(name, role=role)
-    params = random_params(family, event_shape)
-    dist = family.distribution(params, event_shape)
-    x = dist.sample(seed=(3, 4)).numpy()
-    expected = REFERENCES[type(family).__name__](family, params.astype(np.float64), event_shape, x)
-    np.testing.assert_allclose(dist.log_prob(x).numpy(), expected, rtol=1e-4, atol=1e-4)
+@pytest.mark.parametrize("role,spec,event_shape", CASES)
+def test_log_prob_matches_direct_computation(role, spec, event_shape):
+    family, params, shared, dist = case(role, spec, event_shape)
+    x = draw(role, dist, (3, 4)).numpy()
+    reference = REFERENCES[type(family).__name__]
+    expected = reference(family, params.astype(np.float64), event_shape, x.astype(np.float64), shared)
+    np.testing.assert_allclose(dist.log_prob(x).numpy(), expected, rtol=1e-4, atol=1e-3)
 
 
-@pytest.mark.parametrize("role,name,event_shape", CASES)
-def test_gradient_of_log_prob_reaches_every_parameter(role, name, event_shape):
-    family = families.get(name, role=role)
-    params = tf.Variable(random_params(family, event_shape))
-    x = family.distribution(params, event_shape).sample(seed=(5, 6))
+@pytest.mark.parametrize("role,spec,event_shape", CASES)
+def test_gradient_of_log_prob_reaches_every_parameter(role, spec, event_shape):
+    """Every raw per-example parameter gets a gradient; shared weights get a
+    finite, non-zero one (MADE's masked entries get none by design)."""
+    family, params, shared, dist = case(role, spec, event_shape)
+    params, shared = tf.Variable(params), tf.Variable(shared)
+    x = draw(role, dist, (5, 6))
     with tf.GradientTape() as tape:
-        log_prob = tf.reduce_sum(family.distribution(params, event_shape).log_prob(x))
-    grad = tape.gradient(log_prob, params).numpy()
-    assert np.all(np.isfinite(grad))
-    assert np.all(np.abs(grad).sum(axis=0) > 0), "some raw parameter gets no gradient"
+        log_prob = tf.reduce_sum(build(family, params, event_shape, shared).log_prob(x))
+    grad_params, grad_shared = tape.gradient(log_prob, [params, shared])
+    assert np.all(np.isfinite(grad_params.numpy()))
+    per_parameter = np.abs(grad_params.numpy()).reshape(-1, params.shape[-1]).sum(axis=0)
+    if role == "prior" and type(family).__name__ == "Flow":
+        per_parameter = per_parameter[per_parameter > 0]  # MADE's masked weights get none by design
+    assert per_parameter.size and np.all(per_parameter > 0), "a raw parameter gets no gradient"
+    if shared.shape[0]:
+        assert np.all(np.isfinite(grad_shared.numpy())) and np.abs(grad_shared.numpy()).sum() > 0
 
 
-@pytest.mark.parametrize("role,name,event_shape",
-                         [c for c in CASES if c.values[0] == "posterior"])
-def test_posterior_sample_is_reparameterized(role, name, event_shape):
-    family = families.get(name, role=role)
-    params = tf.Variable(random_params(family, event_shape))
+@pytest.mark.parametrize("role,spec,event_shape", [c for c in CASES if c.values[0] == "posterior"])
+def test_posterior_sample_is_reparameterized(role, spec, event_shape):
+    family, params, shared, _ = case(role, spec, event_shape)
+    params = tf.Variable(params)
     with tf.GradientTape() as tape:
-        dist = family.distribution(params, event_shape)
-        z = dist.sample(3, seed=(7, 8))
-        objective = tf.reduce_sum(tf.sin(z))
+        dist = build(family, params, event_shape, shared)
+        objective = tf.reduce_sum(tf.sin(dist.sample(3, seed=(7, 8))))
     assert dist.reparameterization_type == tfp.distributions.FULLY_REPARAMETERIZED
     grad = tape.gradient(objective, params).numpy()
-    assert np.all(np.abs(grad).sum(axis=0) > 0), "some raw parameter gets no gradient through z"
+    assert np.all(np.abs(grad).sum(axis=0) > 0), "a raw parameter gets no gradient through z"
 
 
-@pytest.mark.parametrize("role,name,event_shape", CASES)
+@pytest.mark.parametrize("role,spec,event_shape", CASES)
 @pytest.mark.parametrize("extreme", [-60.0, 60.0])
-def test_extreme_raw_parameters_give_no_nan(role, name, event_shape, extreme):
+def test_extreme_raw_parameters_give_no_nan(role, spec, event_shape, extreme):
     """Saturated network outputs: no NaN, never +inf, finite at own samples.
 
     Far from the mode a log-density may underflow to -inf in float32 (a full
     covariance with tiny diagonal and huge off-diagonal entries); that is the
     right answer rounded, not a failure.
     """
-    family = families.get(name, role=role)
-    params = np.full_like(random_params(family, event_shape), extreme)
-    dist = family.distribution(params, event_shape)
-    x = family.distribution(random_params(family, event_shape), event_shape).sample(seed=(9, 10))
-    log_prob = dist.log_prob(x).numpy()
+    family, _, shared, safe = case(role, spec, event_shape)
+    params = np.full_like(random_params(family, event_shape, batch=batch_of(role)), extreme)
+    dist = build(family, params, event_shape, shared)
+    log_prob = dist.log_prob(draw(role, safe, (9, 10))).numpy()
     assert not np.any(np.isnan(log_prob)) and np.all(log_prob < np.inf)
-    if family.elementwise:
+    if family.elementwise and not family.integer:
         assert np.all(np.isfinite(log_prob))
-    own = dist.sample(seed=(11, 12))
+    own = draw(role, dist, (11, 12))
+    if family.open_interval:  # float32 draws may round onto the excluded ends
+        own = tf.clip_by_value(own, 1e-6, 1 - 1e-6)
     assert np.all(np.isfinite(dist.log_prob(own).numpy()))
 
 
-@pytest.mark.parametrize("name", families.names()["prior"])
+@pytest.mark.parametrize("name", [n for n in families.names()["prior"] if n != "vamp"])
 def test_prior_starts_at_standard_normal_moments(name):
+    """20,000 draws: means within 0.05 of 0, variances within 5% of 1 (a
+    mixture's components start at random means, so only finiteness there)."""
     family = families.get(name, role="prior")
     dist = family.distribution(family.initial_params(4), (4,))
     z = dist.sample(20000, seed=(13, 14)).numpy()
-    # A mixture's components start at random means with unit scales.
-    expected_var = 1.0 if name != "mixture" else None
-    if expected_var is not None:
+    if name != "mixture":
         np.testing.assert_allclose(z.mean(0), 0.0, atol=0.05)
-        np.testing.assert_allclose(z.var(0), expected_var, rtol=0.05)
+        np.testing.assert_allclose(z.var(0), 1.0, rtol=0.05)
     assert np.all(np.isfinite(dist.log_prob(z).numpy()))
 
 
-def test_bernoulli_support_error_names_family_and_range():
-    family = families.get("bernoulli", role="likelihood")
-    assert family.support_error(np.array([0.0, 0.5, 1.0])) is None
-    message = family.support_error(np.array([0.0, 2.0, -1.0]))
-    assert "'bernoulli'" in message and "[0, 1]" in message and "[-1, 2]" in message
-    assert "x / 255" in message
+@pytest.mark.parametrize("role,spec", [a for a in ALL if a.values[0] == "likelihood"])
+def test_mean_is_in_the_support(role, spec):
+    family, _, _, dist = case(role, spec, (3,))
+    mean = dist.mean().numpy()
+    assert mean.shape == (BATCH, 3) and np.all(np.isfinite(mean))
+    if family.low is not None:
+        assert np.all(mean >= family.low)
+    if family.high is not None:
+        assert np.all(mean <= family.high)
 
 
-@pytest.mark.parametrize("role,name", [(r, n) for r, names in families.names().items() for n in names])
-def test_non_finite_x_is_reported(role, name):
-    family = families.get(name, role=role)
+SUPPORT_CASES = {
+    "bernoulli": ([0.0, 0.5, 1.0], [0.0, 2.0, -1.0], "[-1, 2]"),
+    "continuous_bernoulli": ([0.0, 0.3, 1.0], [0.5, 1.5], "[0.5, 1.5]"),
+    "beta": ([0.01, 0.5, 0.99], [0.0, 0.5, 1.0], "(0, 1)"),
+    "poisson": ([0.0, 3.0, 10.0], [0.5, 2.0], "non-integer"),
+    "negative_binomial": ([0.0, 3.0], [-1.0, 2.0], "[-1, 2]"),
+    "categorical": ([0.0, 1 / 255, 1.0], [0.0, 0.5], "between levels"),
+    "logistic": ([0.0, 128 / 255, 1.0], [0.0, 1.2], "[0, 1.2]"),
+    "logistic_mixture": ([3 / 255], [0.1234], "between levels"),
+}
+
+
+@pytest.mark.parametrize("name", list(SUPPORT_CASES))
+def test_support_errors_name_family_and_range(name):
+    family = families.get(name, role="likelihood")
+    good, bad, shown = SUPPORT_CASES[name]
+    assert family.support_error(np.array(good)) is None
+    message = family.support_error(np.array(bad))
+    assert f"{name!r}" in message and shown in message and family.support in message
+
+
+@pytest.mark.parametrize("role,spec", ALL)
+def test_non_finite_x_is_reported(role, spec):
+    family = families.get(spec, role=role)
     assert "NaN or inf" in family.support_error(np.array([0.0, np.nan]))
 
 
-@pytest.mark.parametrize("role,name", [(r, n) for r, names in families.names().items() for n in names])
-def test_config_round_trip(role, name):
-    family = families.get(name, role=role)
+@pytest.mark.parametrize("role,spec", ALL)
+def test_config_round_trip(role, spec):
+    family = families.get(spec, role=role)
     again = families.get(family.get_config(), role=role)
     assert type(again) is type(family) and again.get_config() == family.get_config()

@@ -4,28 +4,55 @@ A spec is a name or `{"name": ..., **options}`:
 
 >>> tfpvae.families.get("mixture", role="prior")
 >>> tfpvae.families.get({"name": "mixture", "components": 5}, role="prior")
+
+Adding a family is one file declaring a `Family` subclass and one line here.
 """
 
 from tfpvae.families.base import ROLES, Family
 from tfpvae.families.bernoulli import Bernoulli
+from tfpvae.families.beta import Beta
+from tfpvae.families.categorical import Categorical
+from tfpvae.families.continuous_bernoulli import ContinuousBernoulli
+from tfpvae.families.flow import Flow
+from tfpvae.families.iaf import InverseAutoregressiveFlow
+from tfpvae.families.logistic import Logistic
+from tfpvae.families.logistic_mixture import LogisticMixture
+from tfpvae.families.low_rank import LowRank
 from tfpvae.families.mixture import Mixture
 from tfpvae.families.mvn_tril import MultivariateNormalTriL
+from tfpvae.families.negative_binomial import NegativeBinomial
 from tfpvae.families.normal import Normal, StandardNormal
+from tfpvae.families.poisson import Poisson
+from tfpvae.families.student_t import StudentT
+from tfpvae.families.vamp import VampPrior
 
 _REGISTRY = {
     "prior": {
         "normal": StandardNormal,
         "learned_normal": Normal,
         "mixture": Mixture,
+        "vamp": VampPrior,
+        "flow": Flow,
     },
     "posterior": {
         "normal": Normal,
         "mvn_tril": MultivariateNormalTriL,
+        "low_rank": LowRank,
+        "iaf": InverseAutoregressiveFlow,
     },
     "likelihood": {
         "bernoulli": Bernoulli,
+        "continuous_bernoulli": ContinuousBernoulli,
         "normal": Normal,
         "mvn_tril": MultivariateNormalTriL,
+        "low_rank": LowRank,
+        "beta": Beta,
+        "logistic": Logistic,
+        "logistic_mixture": LogisticMixture,
+        "categorical": Categorical,
+        "poisson": Poisson,
+        "negative_binomial": NegativeBinomial,
+        "student_t": StudentT,
     },
 }
 

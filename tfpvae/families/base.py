@@ -13,6 +13,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 tfb = tfp.bijectors
+tfd = tfp.distributions
 
 ROLES = ("prior", "posterior", "likelihood")
 
@@ -51,6 +52,7 @@ class Family:
     low = None
     high = None
     integer = False
+    open_interval = False
     hint = ""
     fits = "real-valued data"
     elementwise = False  # True when each element of x has its own parameters
@@ -82,13 +84,22 @@ class Family:
         """Starting values of the raw parameters when they are free weights."""
         return np.zeros([self.num_params(event_size)], np.float32)
 
+    def initial_shared(self, event_size):
+        """Starting values of weights shared by all examples (none by default).
+
+        A family with shared weights (a learned per-dimension scale, a flow's
+        networks) returns them here; its layer owns them as one trainable
+        variable and passes them to `distribution(..., shared=...)`.
+        """
+        return np.zeros([0], np.float32)
+
     def support_error(self, x):
         """A message when numpy array `x` lies outside the support, else None."""
         if not np.all(np.isfinite(x)):
             return f"{self.name!r} needs finite x; received NaN or inf"
         lo, hi = float(np.min(x)), float(np.max(x))
-        below = self.low is not None and lo < self.low
-        above = self.high is not None and hi > self.high
+        below = self.low is not None and (lo <= self.low if self.open_interval else lo < self.low)
+        above = self.high is not None and (hi >= self.high if self.open_interval else hi > self.high)
         fractional = self.integer and not np.array_equal(np.floor(x), x)
         if not (below or above or fractional):
             return None
@@ -112,3 +123,11 @@ def unflatten(params, event_shape, count):
     shape = tf.concat([tf.shape(params)[:-1], list(event_shape), [count]], axis=0)
     stacked = tf.reshape(params, shape)
     return tf.unstack(stacked, num=count, axis=-1)
+
+
+def over_event(vector_distribution, event_shape):
+    """A distribution over vectors of prod(event_shape) seen over `event_shape`."""
+    if len(event_shape) == 1:
+        return vector_distribution
+    n = int(tf.TensorShape(event_shape).num_elements())
+    return tfd.TransformedDistribution(vector_distribution, tfb.Reshape(event_shape, event_shape_in=[n]))

@@ -3,7 +3,7 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfpvae.families.base import Family
+from tfpvae.families.base import Family, over_event
 
 tfd = tfp.distributions
 tfb = tfp.bijectors
@@ -40,6 +40,4 @@ class MultivariateNormalTriL(Family):
         n = int(tf.TensorShape(event_shape).num_elements())
         loc, raw = tf.split(params, [n, n * (n + 1) // 2], axis=-1)
         mvn = tfd.MultivariateNormalTriL(loc=loc, scale_tril=self.scale_tril()(raw))
-        if len(event_shape) == 1:
-            return mvn
-        return tfd.TransformedDistribution(mvn, tfb.Reshape(event_shape, event_shape_in=[n]))
+        return over_event(mvn, event_shape)

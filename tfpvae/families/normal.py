@@ -1,12 +1,14 @@
 """Diagonal Gaussian: N(loc, diag(scale^2)), scale = softplus(raw) + min_scale."""
 
 import numpy as np
+import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfpvae.families.base import constraint, inverse_softplus, unflatten
 from tfpvae.families.independent import Independent
 
 tfd = tfp.distributions
+SCALES = ("network", "shared")
 
 
 class Normal(Independent):
@@ -16,6 +18,12 @@ class Normal(Independent):
     to and from the other Gaussian families is analytic; over an image it is
     `tfd.Independent(tfd.Normal)`. As a prior its loc and scale are free
     weights, starting at N(0, I).
+
+    Args:
+      min_scale: lower bound of the scale.
+      scale: where the scale comes from: "network" (per example, from the
+        decoder or encoder), "shared" (one learned scale per dimension, the
+        same for every example), or a positive number (fixed).
     """
 
     roles = ("prior", "posterior", "likelihood")
@@ -24,15 +32,43 @@ class Normal(Independent):
     trainable = True
     fits = "real-valued data"
 
-    def distribution(self, params, event_shape):
-        if len(event_shape) != 1:
-            return super().distribution(params, event_shape)
-        loc, raw_scale = unflatten(params, event_shape, 2)
-        scale = constraint(tfd.Normal, "scale", self.min_scale)(raw_scale)
-        return tfd.MultivariateNormalDiag(loc=loc, scale_diag=scale)
+    def __init__(self, name, min_scale=1e-4, scale="network"):
+        fixed = isinstance(scale, (int, float)) and not isinstance(scale, bool) and scale > 0
+        if not (fixed or scale in SCALES):
+            raise ValueError(f"{name!r}: scale must be one of {list(SCALES)} or a positive "
+                             f"number; received {scale!r}")
+        options = {} if scale == "network" else {"scale": scale}
+        super().__init__(name, min_scale=min_scale, **options)
+        self.scale = scale
+
+    def num_params(self, event_size):
+        return (2 if self.scale == "network" else 1) * event_size
+
+    def initial_shared(self, event_size):
+        if self.scale != "shared":
+            return super().initial_shared(event_size)
+        return np.full([event_size], inverse_softplus(1.0, self.min_scale), np.float32)
+
+    def distribution(self, params, event_shape, shared=None):
+        loc, scale = self.loc_and_scale(params, event_shape, shared)
+        if len(event_shape) == 1:
+            return tfd.MultivariateNormalDiag(loc=loc, scale_diag=scale)
+        return tfd.Independent(tfd.Normal(loc, scale), reinterpreted_batch_ndims=len(event_shape))
+
+    def loc_and_scale(self, params, event_shape, shared):
+        softplus = constraint(tfd.Normal, "scale", self.min_scale)
+        if self.scale == "network":
+            loc, raw_scale = unflatten(params, event_shape, 2)
+            return loc, softplus(raw_scale)
+        (loc,) = unflatten(params, event_shape, 1)
+        if self.scale == "shared":
+            return loc, tf.broadcast_to(softplus(tf.reshape(shared, event_shape)), tf.shape(loc))
+        return loc, tf.fill(tf.shape(loc), tf.constant(float(self.scale), loc.dtype))
 
     def initial_params(self, event_size):
         raw_scale = inverse_softplus(1.0, self.min_scale)
+        if self.scale != "network":
+            return np.zeros([event_size], np.float32)
         loc_scale = [np.zeros(event_size), np.full(event_size, raw_scale)]
         return np.stack(loc_scale, axis=-1).reshape(-1).astype(np.float32)
 

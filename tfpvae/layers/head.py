@@ -30,6 +30,11 @@ class DistributionHead(keras.layers.Layer):
         self.params = keras.layers.Dense(
             self.family.num_params(size), dtype="float32", name="params"
         )
+        shared = self.family.initial_shared(size)
+        self.shared = None
+        if shared.size:
+            self.shared = self.add_weight(shape=shared.shape, dtype="float32", name="shared",
+                                          initializer=keras.initializers.Constant(shared))
 
     def pixelwise(self, features_shape):
         """True when features are a map over the event's positions.
@@ -63,7 +68,9 @@ class DistributionHead(keras.layers.Layer):
             batch_shape = tf.shape(features)[:1]
         size = self.family.num_params(math.prod(self.event_shape))
         params = tf.reshape(self.params(features), tf.concat([batch_shape, [size]], axis=0))
-        return self.family.distribution(params, self.event_shape)
+        if self.shared is None:
+            return self.family.distribution(params, self.event_shape)
+        return self.family.distribution(params, self.event_shape, shared=tf.convert_to_tensor(self.shared))
 
     def get_config(self):
         config = super().get_config()

@@ -1,5 +1,7 @@
 """The prior p(z) as a Keras layer that owns its parameters."""
 
+import math
+
 import keras
 import tensorflow as tf
 
@@ -11,23 +13,32 @@ class Prior(keras.layers.Layer):
     """p(z): a family applied to a vector of free (possibly trainable) weights.
 
     Called with no input, it returns the prior as a `tfd.Distribution` over
-    R^latent_dim. `normal` is the fixed N(0, I); `learned_normal` and `mixture`
-    train their weights with the rest of the model.
+    R^latent_dim. `normal` is the fixed N(0, I); the other families train
+    their weights with the rest of the model. A VampPrior (`vamp`) is the
+    posterior at learned pseudo-inputs: its weights are those inputs, of
+    shape `data_shape`, and it is called with `encode`, the map from x to
+    q(z|x).
 
     Args:
       family: a prior family spec.
       latent_dim: size of z.
+      data_shape: shape of one x (needed by `vamp` only).
 
     Example:
       >>> p = Prior("mixture", latent_dim=2)()
       >>> p.sample(5)   # [5, 2]
     """
 
-    def __init__(self, family="normal", latent_dim=2, **kwargs):
+    def __init__(self, family="normal", latent_dim=2, data_shape=None, **kwargs):
         super().__init__(**kwargs)
         self.family = families.get(family, role="prior")
         self.latent_dim = latent_dim
-        initial = self.family.initial_params(latent_dim)
+        self.data_shape = tuple(data_shape) if data_shape is not None else None
+        self.needs_encoder = getattr(self.family, "needs_encoder", False)
+        if self.needs_encoder and self.data_shape is None:
+            raise ValueError(f"prior {self.family.name!r} needs data_shape, the shape of one x")
+        size = math.prod(self.data_shape) if self.needs_encoder else latent_dim
+        initial = self.family.initial_params(size)
         self.params = self.add_weight(
             shape=initial.shape,
             initializer=keras.initializers.Constant(initial),
@@ -36,15 +47,19 @@ class Prior(keras.layers.Layer):
         )
         self.built = True
 
-    def __call__(self, *args, **kwargs):
-        if args or kwargs:
-            raise TypeError(f"Prior takes no input; received {len(args)} positional arguments")
-        return self.call()
+    def __call__(self, *, encode=None):
+        return self.call(encode)
 
-    def call(self):
-        return self.family.distribution(tf.convert_to_tensor(self.params), (self.latent_dim,))
+    def call(self, encode=None):
+        params = tf.convert_to_tensor(self.params)
+        if not self.needs_encoder:
+            return self.family.distribution(params, (self.latent_dim,))
+        if encode is None:
+            raise ValueError(f"prior {self.family.name!r} needs encode, the map from x to q(z|x)")
+        return self.family.mixture(encode(self.family.pseudo_inputs(params, self.data_shape)))
 
     def get_config(self):
         config = super().get_config()
-        config.update({"family": self.family.get_config(), "latent_dim": self.latent_dim})
+        config.update({"family": self.family.get_config(), "latent_dim": self.latent_dim,
+                       "data_shape": list(self.data_shape) if self.data_shape else None})
         return config

@@ -1,0 +1,191 @@
+"""Direct computations of each family's log-density, with scipy and numpy,
+from the same raw parameters the family receives."""
+
+import math
+
+import numpy as np
+import tensorflow_probability as tfp
+from scipy import special, stats
+
+from tfpvae.families import made
+
+tfb = tfp.bijectors
+
+
+def softplus(raw, low):
+    return np.logaddexp(0.0, raw) + low
+
+
+def per_element(params, event_shape, count):
+    """[B, count * n] -> count arrays [B, *event_shape] (the families' layout)."""
+    raw = params.reshape(params.shape[:-1] + tuple(event_shape) + (count,))
+    return [raw[..., i] for i in range(count)]
+
+
+def summed(log_p, batch):
+    return log_p.reshape(batch, -1).sum(-1)
+
+
+def bernoulli(family, params, event_shape, x, shared):
+    (logits,) = per_element(params, event_shape, 1)
+    return summed(stats.bernoulli.logpmf(x, special.expit(logits)), len(x))
+
+
+def continuous_bernoulli(family, params, event_shape, x, shared):
+    (logits,) = per_element(params, event_shape, 1)
+    lam = special.expit(logits.astype(np.float64))
+    log_c = np.log(2 * np.arctanh(1 - 2 * lam) / (1 - 2 * lam))
+    return summed(log_c + x * np.log(lam) + (1 - x) * np.log1p(-lam), len(x))
+
+
+def normal(family, params, event_shape, x, shared):
+    if family.scale == "network":
+        loc, raw = per_element(params, event_shape, 2)
+        scale = softplus(raw, family.min_scale)
+    elif family.scale == "shared":
+        (loc,) = per_element(params, event_shape, 1)
+        scale = softplus(shared.reshape(event_shape), family.min_scale)
+    else:
+        (loc,), scale = per_element(params, event_shape, 1), family.scale
+    return summed(stats.norm.logpdf(x, loc, scale), len(x))
+
+
+def beta(family, params, event_shape, x, shared):
+    a, b = (softplus(r, family.min_scale) for r in per_element(params, event_shape, 2))
+    return summed(stats.beta.logpdf(x, a, b), len(x))
+
+
+def poisson(family, params, event_shape, x, shared):
+    (log_rate,) = per_element(params, event_shape, 1)
+    return summed(stats.poisson.logpmf(x, np.exp(log_rate)), len(x))
+
+
+def negative_binomial(family, params, event_shape, x, shared):
+    raw_count, logits = per_element(params, event_shape, 2)
+    total = softplus(raw_count, family.min_scale)
+    # TFP counts successes (probability sigmoid(logits)) before `total` failures.
+    return summed(stats.nbinom.logpmf(x, total, 1 - special.expit(logits)), len(x))
+
+
+def student_t(family, params, event_shape, x, shared):
+    raw_df, loc, raw_scale = per_element(params, event_shape, 3)
+    df, scale = softplus(raw_df, family.min_df), softplus(raw_scale, family.min_scale)
+    return summed(stats.t.logpdf(x, df, loc, scale), len(x))
+
+
+def mvn_tril(family, params, event_shape, x, shared):
+    n = math.prod(event_shape)
+    out = []
+    for p, xi in zip(params, x.reshape(len(x), n)):
+        tril = family.scale_tril()(p[n:]).numpy().astype(np.float64)
+        out.append(stats.multivariate_normal.logpdf(xi, p[:n], tril @ tril.T))
+    return np.array(out)
+
+
+def low_rank(family, params, event_shape, x, shared):
+    n, r = math.prod(event_shape), family.rank
+    out = []
+    for p, xi in zip(params, x.reshape(len(x), n)):
+        d, w = softplus(p[n:2 * n], family.min_scale), p[2 * n:].reshape(n, r)
+        scale = np.diag(d) @ (np.eye(n) + w @ w.T)
+        out.append(stats.multivariate_normal.logpdf(xi, p[:n], scale @ scale.T))
+    return np.array(out)
+
+
+def mixture(family, params, event_shape, x, shared):
+    (d,), k = event_shape, family.components
+    logits, rest = params[..., :k], params[..., k:].reshape(params.shape[:-1] + (k, d, 2))
+    scale = softplus(rest[..., 1], family.min_scale)
+    log_component = stats.norm.logpdf(x[:, None, :], rest[..., 0], scale).sum(-1)
+    return special.logsumexp(special.log_softmax(logits, -1) + log_component, axis=-1)
+
+
+def levels_pmf(cdf, k, top):
+    """P(K = k) of a continuous CDF discretized on 0..top, ends taking the tails."""
+    upper = np.where(k >= top, 1.0, cdf(k + 0.5))
+    lower = np.where(k <= 0, 0.0, cdf(k - 0.5))
+    return upper - lower
+
+
+def logistic(family, params, event_shape, x, shared):
+    raw_loc, raw_scale = per_element(params, event_shape, 2)
+    loc, scale = 255 * special.expit(raw_loc), 255 * softplus(raw_scale, family.min_scale)
+    pmf = levels_pmf(lambda t: special.expit((t - loc) / scale), np.round(x * 255), 255)
+    return summed(np.log(pmf), len(x))
+
+
+def logistic_mixture(family, params, event_shape, x, shared):
+    k = family.components
+    raw = params.reshape(params.shape[:-1] + tuple(event_shape) + (3, k))
+    weights = special.softmax(raw[..., 0, :], -1)
+    loc, scale = 255 * special.expit(raw[..., 1, :]), 255 * softplus(raw[..., 2, :], family.min_scale)
+    levels = np.round(x * 255)[..., None]
+    pmf = (weights * levels_pmf(lambda t: special.expit((t - loc) / scale), levels, 255)).sum(-1)
+    return summed(np.log(pmf), len(x))
+
+
+def categorical(family, params, event_shape, x, shared):
+    logits = params.reshape(params.shape[:-1] + tuple(event_shape) + (256,))
+    levels = np.round(x * 255).astype(int)[..., None]
+    return summed(np.take_along_axis(special.log_softmax(logits, -1), levels, -1)[..., 0], len(x))
+
+
+def made_step(weights, y, hidden):
+    """shift, log_scale of one MADE at y, in numpy."""
+    d = y.shape[-1]
+    w1, b1, w2, b2 = np.split(weights, np.cumsum([d * hidden, hidden, hidden * 2 * d]))
+    m1, m2 = made.masks(d, hidden)
+    h = np.tanh(y @ (w1.reshape(d, hidden) * m1) + b1)
+    shift, raw = np.split(h @ (w2.reshape(hidden, 2 * d) * m2) + b2, 2, axis=-1)
+    return shift, 3.0 * np.tanh(raw / 3.0)
+
+
+def chain_inverse(weights, z, hidden, steps):
+    """The flow's inverse u = f^-1(z) (MAF steps in reverse, order flipped between)
+    and log |det du/dz|."""
+    parts = np.split(weights, steps)
+    log_det = np.zeros(len(z))
+    for i in reversed(range(steps)):
+        shift, log_scale = made_step(parts[i], z, hidden)
+        z = (z - shift) * np.exp(-log_scale)
+        log_det -= log_scale.sum(-1)
+        if i:
+            z = z[:, ::-1]
+    return z, log_det
+
+
+def flow(family, params, event_shape, x, shared):
+    u, log_det = chain_inverse(params, x, family.hidden, family.steps)
+    return stats.norm.logpdf(u).sum(-1) + log_det
+
+
+def iaf(family, params, event_shape, x, shared):
+    """q(z) = N(z0; loc, scale) |det dz/dz0|^-1 with z = f^-1(z0): z0 by
+    running the flow forward one coordinate at a time."""
+    loc, raw = per_element(params, event_shape, 2)
+    z0 = maf_chain_forward(shared, x, family.hidden, family.steps)
+    _, log_det = chain_inverse(shared, z0, family.hidden, family.steps)
+    return stats.norm.logpdf(z0, loc, softplus(raw, family.min_scale)).sum(-1) - log_det
+
+
+def maf_chain_forward(weights, u, hidden, steps):
+    """The flow f(u), each MAF step solved coordinate by coordinate."""
+    parts = np.split(weights, steps)
+    y = u
+    for i in range(steps):
+        if i:
+            y = y[:, ::-1]
+        x, y = y, np.zeros_like(y)
+        for _ in range(y.shape[-1]):
+            shift, log_scale = made_step(parts[i], y, hidden)
+            y = x * np.exp(log_scale) + shift
+    return y
+
+
+REFERENCES = {
+    "Bernoulli": bernoulli, "ContinuousBernoulli": continuous_bernoulli, "Normal": normal,
+    "StandardNormal": normal, "Beta": beta, "Poisson": poisson, "NegativeBinomial": negative_binomial,
+    "StudentT": student_t, "MultivariateNormalTriL": mvn_tril, "LowRank": low_rank,
+    "Mixture": mixture, "Logistic": logistic, "LogisticMixture": logistic_mixture,
+    "Categorical": categorical, "Flow": flow, "InverseAutoregressiveFlow": iaf,
+}
