@@ -1,8 +1,24 @@
-"""tfpvae: variational autoencoders on TensorFlow Probability and Keras 3."""
+"""tfpvae: variational autoencoders on TensorFlow Probability and Keras 3.
 
-from tfpvae import families, layers, networks, objectives
-from tfpvae.model import VAE
+    import tfpvae
+    vae = tfpvae.VAE(event_shape=(28, 28, 1), latent_dim=16)
+
+Submodules load on first use, so `tfpvae --help` starts without TensorFlow.
+"""
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = ["VAE", "families", "layers", "networks", "objectives", "__version__"]
+SUBMODULES = ("data", "families", "layers", "networks", "objectives", "plots")
+__all__ = ["VAE", *SUBMODULES, "__version__"]
+
+
+def __getattr__(name):
+    if name == "VAE":
+        from tfpvae.model import VAE
+
+        return VAE
+    if name in SUBMODULES:
+        return importlib.import_module(f"tfpvae.{name}")
+    raise AttributeError(f"module 'tfpvae' has no attribute {name!r}")

@@ -137,7 +137,7 @@ def main(argv=None):
     except (ValueError, TypeError, OSError, ImportError, KeyError) as error:
         if args.debug:
             traceback.print_exc()
-        message = str(error).strip("'\"") or type(error).__name__
+        message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
         print(f"tfpvae: error: {message}", file=sys.stderr)
         return 2
     return 0
