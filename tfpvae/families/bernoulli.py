@@ -3,7 +3,6 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfpvae.families.base import Family
 from tfpvae.families.independent import Independent
 
 tfd = tfp.distributions
@@ -24,10 +23,6 @@ class Bernoulli(Independent):
     low, high = 0.0, 1.0
     hint = "Scale x to [0, 1], e.g. x / 255 for 8-bit images."
     fits = "binary data in {0, 1}"
-
-    def __init__(self, name):
-        Family.__init__(self, name)
-        self.min_scale = None
 
     def element(self, logits):
         return tfd.Bernoulli(logits=logits, dtype=tf.float32)

@@ -3,7 +3,6 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfpvae.families.base import Family
 from tfpvae.families.levels import LevelsFamily
 
 tfd = tfp.distributions
@@ -15,10 +14,6 @@ class Categorical(LevelsFamily):
     The most flexible per-pixel model of 8-bit data (van den Oord et al.,
     arXiv:1601.06759), and the most parameters: 256 per pixel.
     """
-
-    def __init__(self, name):
-        Family.__init__(self, name)
-        self.min_scale = None
 
     def num_params(self, event_size):
         return self.levels * event_size

@@ -7,7 +7,6 @@ of grey levels.
 
 import tensorflow_probability as tfp
 
-from tfpvae.families.base import Family
 from tfpvae.families.independent import Independent
 
 tfd = tfp.distributions
@@ -23,7 +22,3 @@ class ContinuousBernoulli(Independent):
     low, high = 0.0, 1.0
     hint = "Scale x to [0, 1], e.g. x / 255 for 8-bit images."
     fits = "grey levels in [0, 1]"
-
-    def __init__(self, name):
-        Family.__init__(self, name)
-        self.min_scale = None

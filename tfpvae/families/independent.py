@@ -5,6 +5,7 @@ import tensorflow_probability as tfp
 from tfpvae.families.base import Family, constraint, unflatten
 
 tfd = tfp.distributions
+tfb = tfp.bijectors
 
 
 class Independent(Family):
@@ -25,8 +26,15 @@ class Independent(Family):
     def __init__(self, name, min_scale=1e-4, **options):
         if not min_scale > 0:
             raise ValueError(f"{name!r}: min_scale must be > 0; received {min_scale!r}")
-        super().__init__(name, min_scale=min_scale, **options)
+        if self.has_scales():
+            options = {"min_scale": min_scale, **options}
+        super().__init__(name, **options)
         self.min_scale = min_scale
+
+    @classmethod
+    def has_scales(cls):
+        """True when a parameter is constrained by a softplus (so min_scale matters)."""
+        return any(isinstance(constraint(cls.distribution_class, p), tfb.Softplus) for p in cls.parameters)
 
     def num_params(self, event_size):
         return len(self.parameters) * event_size

@@ -19,6 +19,7 @@ tfd = tfp.distributions
 class Logistic(LevelsFamily):
     """One discretized logistic per pixel: 2 parameters per pixel."""
 
+    distribution_class = tfd.Logistic
     parameters = ("loc", "scale")
 
     def element(self, params, event_shape):

@@ -23,6 +23,9 @@ class LogisticMixture(LevelsFamily):
       min_scale: lower bound of each logistic's scale, in units of x.
     """
 
+    distribution_class = tfd.Logistic
+    parameters = ("loc", "scale")
+
     def __init__(self, name, components=5, min_scale=1e-4):
         if not (isinstance(components, int) and components >= 1):
             raise ValueError(f"{name!r}: components must be an int >= 1; received {components!r}")

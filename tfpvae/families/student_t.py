@@ -9,8 +9,11 @@ tfd = tfp.distributions
 
 
 class StudentT(Independent):
-    """Independent Student's t. df = softplus(raw) + min_df (default 2, so the
-    mean and variance exist), scale = softplus(raw) + min_scale."""
+    """Independent Student's t pixels: df, loc and scale per element.
+
+    df = softplus(raw) + min_df (default 2, so the mean and variance exist),
+    scale = softplus(raw) + min_scale.
+    """
 
     roles = ("likelihood",)
     distribution_class = tfd.StudentT
