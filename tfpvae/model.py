@@ -63,8 +63,7 @@ class VAE(keras.Model):
 
     def build_parts(self):
         """Builds every weight by running one x through; returns that q(z|x)."""
-        x = tf.zeros((1, *self.event_shape))
-        q = self.encode(x)
+        q = self.posterior_of(tf.zeros((1, *self.event_shape)))
         self.decode(tf.zeros((1, self.latent_dim)))
         self.built = True
         return q
