@@ -1,15 +1,31 @@
-"""README's Python examples run as written."""
+"""README stays true: its Python runs, its config parses, its family table is current."""
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
 
+from tfpvae import config
+from tfpvae.families import catalogue
+
 README = Path(__file__).resolve().parent.parent / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+TEXT = README.read_text()
+BLOCKS = re.findall(r"```python\n(.*?)```", TEXT, re.S)
 
 
 @pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_readme_python_block_runs(code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     exec(compile(code, str(README), "exec"), {})
+
+
+def test_readme_config_file_is_a_valid_config_of_the_defaults():
+    (toml,) = re.findall(r"```toml\n(.*?)```", TEXT, re.S)
+    merged = config.merge(tomllib.loads(toml))
+    assert merged == config.merge()
+
+
+def test_readme_family_table_is_generated_from_the_registry():
+    table = TEXT.split("<!-- families:start -->\n")[1].split("<!-- families:end -->")[0]
+    assert table.strip() == catalogue.table().strip()

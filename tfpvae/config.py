@@ -21,7 +21,7 @@ DEFAULTS = {
         "encoder": "mlp", "decoder": "mlp", "kl": "auto", "num_samples": 1,
     },
     "data": {"dataset": "digits", "binarize": "auto", "validation_split": 0.1},
-    "training": {"epochs": 30, "batch_size": 100, "learning_rate": 1e-3, "seed": 0},
+    "training": {"epochs": 50, "batch_size": 100, "learning_rate": 1e-3, "seed": 0},
 }
 BINARIZE = ("auto", "dynamic", "static", "none")
 

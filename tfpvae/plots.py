@@ -56,7 +56,8 @@ def image_grid(x, path, title, columns=8):
     """A grid of images with a title."""
     plt = pyplot()
     mosaic = tile(as_images(x), columns)
-    figure, axes = plt.subplots(figsize=(6, 6 * mosaic.shape[0] / mosaic.shape[1] + 0.5))
+    width = max(4.0, 0.6 * columns)
+    figure, axes = plt.subplots(figsize=(width, width * mosaic.shape[0] / mosaic.shape[1] + 0.5))
     axes.imshow(mosaic, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
     axes.set_title(title)
     axes.axis("off")
