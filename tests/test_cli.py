@@ -66,7 +66,7 @@ def test_flags_override_a_toml_config(tmp_path):
 
 def test_evaluate_prints_a_table_and_json(run_dir):
     table = tfpvae("evaluate", run_dir, "--num-samples", "50").stdout
-    assert "log_likelihood" in table and "bits_per_dim" in table
+    assert "log_likelihood" in table and "bits_per_dim" in table and "active_units" in table
     result = json.loads(tfpvae("evaluate", run_dir, "--num-samples", "50", "--json").stdout)
     assert result["examples"] == 297 and result["num_samples"] == 50
     assert result["log_likelihood"] > result["elbo"]

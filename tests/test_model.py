@@ -211,3 +211,60 @@ def test_bad_arguments_are_named(kwargs, match):
 def test_log_likelihood_rejects_bad_sample_counts(digits):
     with pytest.raises(ValueError, match="num_samples must be a positive int; received -3"):
         small_vae().log_likelihood(digits[:2], num_samples=-3)
+
+
+# --- objectives and evaluation controls ---------------------------------------
+
+def test_iwae_objective_trains_and_bounds_the_elbo(digits):
+    vae = small_vae(objective="iwae", num_samples=8)
+    vae.compile(optimizer="adam")
+    history = vae.fit(digits[:400], epochs=3, batch_size=50, verbose=0).history
+    assert history["loss"][-1] < history["loss"][0]
+    np.testing.assert_allclose(history["loss"], -np.array(history["iwae"]), rtol=1e-4)
+    assert all(i > e for i, e in zip(history["iwae"], history["elbo"]))
+
+
+def test_iwae_estimates_tighten_as_k_grows(digits):
+    """Mean over 297 examples of IWAE_k for k = 1, 10, 100, 1000: increasing."""
+    vae = small_vae()
+    vae.compile(optimizer="adam")
+    vae.fit(digits[:1000], epochs=3, batch_size=50, verbose=0)
+    bounds = [vae.log_likelihood(digits[1500:], num_samples=k).mean() for k in (1, 10, 100, 1000)]
+    assert bounds == sorted(bounds) and bounds[-1] - bounds[0] > 0.1, bounds
+
+
+def test_beta_weights_the_kl_in_the_loss(digits):
+    vae = small_vae(beta=0.0, num_samples=1)
+    vae.compile(optimizer="adam")
+    logs = vae.evaluate(digits[:200], batch_size=200, return_dict=True, verbose=0)
+    assert logs["loss"] == pytest.approx(-logs["reconstruction"], rel=1e-5)
+
+
+def test_free_bits_raise_the_loss_to_the_floor(digits):
+    """An untrained model's KL per dimension is far below 5 nats, so the
+    KL term is the floor: 5 nats times 2 dimensions."""
+    vae = small_vae(free_bits=5.0)
+    vae.compile(optimizer="adam")
+    logs = vae.evaluate(digits[:200], batch_size=200, return_dict=True, verbose=0)
+    assert logs["kl"] < 5.0  # so each of the 2 dimensions is below its 5-nat floor
+    assert logs["loss"] == pytest.approx(-logs["reconstruction"] + 10.0, rel=1e-4)
+
+
+def test_active_units(digits):
+    vae = small_vae(latent_dim=4)
+    vae.compile(optimizer=keras.optimizers.Adam(3e-3))
+    vae.fit(digits[:1500], epochs=5, batch_size=100, verbose=0)
+    count, variance = vae.active_units(digits[1500:])
+    assert variance.shape == (4,) and count == int(np.sum(variance > 0.01))
+    assert 1 <= count <= 4
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"objective": "vimco"}, r"objective must be one of \['elbo', 'iwae'\]"),
+    ({"beta": -1}, "beta must be a number >= 0; received -1"),
+    ({"free_bits": "1"}, "free_bits must be a number"),
+    ({"objective": "iwae", "free_bits": 1.0}, "objective='iwae' has none"),
+])
+def test_bad_objective_settings(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        small_vae(**kwargs)

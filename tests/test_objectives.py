@@ -85,3 +85,26 @@ def test_standard_error_matches_the_delta_method_on_the_weights():
     expected = np.std(w) / np.sqrt(1000) / np.mean(w)
     lse, lse2 = special.logsumexp(np.log(w)), special.logsumexp(2 * np.log(w))
     np.testing.assert_allclose(objectives.standard_error(lse, lse2, 1000), expected, rtol=1e-4)
+
+
+def test_kl_groups_split_a_diagonal_kl_by_dimension():
+    groups = objectives.kl_groups(posterior(), prior(), None, "analytic")
+    assert groups.shape == (2, 2)
+    np.testing.assert_allclose(tf.reduce_sum(groups, -1), tfd.kl_divergence(posterior(), prior()), rtol=1e-5)
+    tril = tfd.MultivariateNormalTriL(loc=X, scale_tril=0.5 * tf.eye(2, batch_shape=[2]))
+    assert objectives.kl_groups(tril, prior(), None, "analytic").shape == (2, 1)
+
+
+def test_free_bits_floor_each_group_at_the_batch_mean():
+    kl = tf.constant([[0.1, 2.0], [0.3, 4.0]])  # batch means 0.2 and 3.0 nats
+    assert float(objectives.free_bits_kl(kl, 0.5, latent_dim=2)) == pytest.approx(0.5 + 3.0)
+    assert float(objectives.free_bits_kl(kl, 0.1, latent_dim=2)) == pytest.approx(0.2 + 3.0)
+    whole = tf.reduce_sum(kl, -1, keepdims=True)  # one group of 2 dimensions: floor 2 * 2.0
+    assert float(objectives.free_bits_kl(whole, 2.0, latent_dim=2)) == pytest.approx(4.0)
+
+
+def test_free_bits_gradient_vanishes_below_the_floor():
+    kl = tf.Variable([[0.1, 2.0], [0.3, 4.0]])
+    with tf.GradientTape() as tape:
+        term = objectives.free_bits_kl(kl, 0.5, latent_dim=2)
+    np.testing.assert_allclose(tape.gradient(term, kl), [[0.0, 0.5], [0.0, 0.5]])

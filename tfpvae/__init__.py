@@ -10,7 +10,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-SUBMODULES = ("data", "families", "layers", "networks", "objectives", "plots")
+SUBMODULES = ("callbacks", "data", "families", "layers", "networks", "objectives", "plots")
 __all__ = ["VAE", *SUBMODULES, "__version__"]
 
 

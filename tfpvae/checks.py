@@ -10,6 +10,21 @@ def positive_int(value, name):
     return int(value)
 
 
+OBJECTIVES = ("elbo", "iwae")
+
+
+def objective(name, beta, free_bits):
+    """The training objective's settings, checked: (name, beta, free_bits)."""
+    if name not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {list(OBJECTIVES)}; received {name!r}")
+    for key, value in (("beta", beta), ("free_bits", free_bits)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise ValueError(f"{key} must be a number >= 0; received {value!r}")
+    if name == "iwae" and free_bits:
+        raise ValueError("free_bits applies to the ELBO's KL term; objective='iwae' has none")
+    return name, float(beta), float(free_bits)
+
+
 def shape_tuple(value, name):
     try:
         shape = tuple(value)

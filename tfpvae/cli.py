@@ -14,9 +14,11 @@ import sys
 import traceback
 
 MODEL_FLAGS = {"latent_dim": int, "prior": "spec", "posterior": "spec", "likelihood": "spec",
-               "encoder": "spec", "decoder": "spec", "kl": str, "num_samples": int}
+               "encoder": "spec", "decoder": "spec", "kl": str, "num_samples": int,
+               "objective": str, "beta": float, "free_bits": float}
 DATA_FLAGS = {"dataset": str, "binarize": str, "validation_split": float}
-TRAINING_FLAGS = {"epochs": int, "batch_size": int, "learning_rate": float, "seed": int}
+TRAINING_FLAGS = {"epochs": int, "batch_size": int, "learning_rate": float, "seed": int,
+                  "warmup_epochs": int}
 SECTIONS = {"model": MODEL_FLAGS, "data": DATA_FLAGS, "training": TRAINING_FLAGS}
 
 

@@ -19,9 +19,10 @@ DEFAULTS = {
     "model": {
         "latent_dim": 8, "prior": "normal", "posterior": "normal", "likelihood": "bernoulli",
         "encoder": "mlp", "decoder": "mlp", "kl": "auto", "num_samples": 1,
+        "objective": "elbo", "beta": 1.0, "free_bits": 0.0,
     },
     "data": {"dataset": "digits", "binarize": "auto", "validation_split": 0.1},
-    "training": {"epochs": 50, "batch_size": 100, "learning_rate": 1e-3, "seed": 0},
+    "training": {"epochs": 50, "batch_size": 100, "learning_rate": 1e-3, "seed": 0, "warmup_epochs": 0},
 }
 BINARIZE = ("auto", "dynamic", "static", "none")
 
@@ -71,10 +72,11 @@ def check(config):
         raise ValueError(f"binarize must be one of {list(BINARIZE)}; received {data['binarize']!r}")
     if not 0.0 <= float(data["validation_split"]) < 1.0:
         raise ValueError(f"validation_split must be in [0, 1); received {data['validation_split']!r}")
-    for key in ("epochs", "batch_size"):
+    for key, least in (("epochs", 1), ("batch_size", 1), ("warmup_epochs", 0)):
         value = training[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{key} must be a positive int; received {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            kind = "a positive int" if least else "an int >= 0"
+            raise ValueError(f"{key} must be {kind}; received {value!r}")
     if not float(training["learning_rate"]) > 0:
         raise ValueError(f"learning_rate must be > 0; received {training['learning_rate']!r}")
 

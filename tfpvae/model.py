@@ -30,7 +30,13 @@ class VAE(keras.Model):
       decoder: the same, mapping z to features.
       kl: "auto" (analytic when TFP registers KL(q || p), else Monte Carlo),
         "analytic" or "mc".
-      num_samples: L, draws of z per example in the ELBO.
+      num_samples: L, draws of z per example in the ELBO (k in the IWAE bound).
+      objective: "elbo", or "iwae", the importance-weighted bound
+        log 1/L sum_l p(x, z_l) / q(z_l|x) (Burda et al., arXiv:1509.00519).
+      beta: weight of the KL term (beta-VAE, Higgins et al. 2017); a
+        `tfpvae.callbacks.KLWarmup` ramps it from 0.
+      free_bits: nats per latent dimension below which the KL is not
+        penalized (Kingma et al., arXiv:1606.04934); 0 turns it off.
       seed: seed of the model's own random draws (None: from Keras's global
         seed, see `keras.utils.set_random_seed`).
 
@@ -43,8 +49,9 @@ class VAE(keras.Model):
 
     def __init__(self, event_shape, latent_dim, prior="normal", posterior="normal",
                  likelihood="bernoulli", encoder="mlp", decoder="mlp", kl="auto",
-                 num_samples=1, seed=None, **kwargs):
+                 num_samples=1, objective="elbo", beta=1.0, free_bits=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.objective, self.beta, self.free_bits = checks.objective(objective, beta, free_bits)
         self.event_shape = checks.shape_tuple(event_shape, "event_shape")
         self.latent_dim = checks.positive_int(latent_dim, "latent_dim")
         self.num_samples = checks.positive_int(num_samples, "num_samples")
@@ -56,7 +63,10 @@ class VAE(keras.Model):
         self.likelihood_layer = Likelihood(likelihood, self.event_shape, name="likelihood")
         self.prior_layer = Prior(prior, latent_dim, data_shape=self.event_shape, name="prior")
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "elbo", "reconstruction", "kl")}
+        self.kl_weight = self.add_weight(shape=(), initializer=keras.initializers.Constant(self.beta),
+                                         trainable=False, name="kl_weight")
+        names = ("loss", "elbo", "reconstruction", "kl") + (("iwae",) if self.objective == "iwae" else ())
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self.kl = kl
         self.kl_form = objectives.kl_form(self.build_parts(), self.prior(), kl)
         self.graph_functions = {}
@@ -115,11 +125,30 @@ class VAE(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def record(self, loss, reconstruction, kl):
-        batch = tf.shape(kl)[0]
-        self.trackers["loss"].update_state(loss, sample_weight=batch)
-        values = {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl}
-        for name, value in values.items():
+    def loss_and_metrics(self, x, training=False):
+        """The training loss (a scalar) and per-example metrics, each [B]."""
+        q, prior, seed = self.encode(x, training=training), self.prior(), self.next_seed()
+        decode = lambda z: self.decode(z, training=training)  # noqa: E731
+        if self.objective == "iwae":
+            log_px_z, log_ratio = objectives.log_weight_parts(q, prior, decode, x, self.num_samples, seed)
+            bound = objectives.iwae_bound(log_px_z - self.kl_weight * log_ratio)
+            reconstruction, kl = tf.reduce_mean(log_px_z, 0), tf.reduce_mean(log_ratio, 0)
+            metrics = {"iwae": objectives.iwae_bound(log_px_z - log_ratio)}
+            loss = -tf.reduce_mean(bound)
+        else:
+            reconstruction, kl_groups = objectives.elbo_parts(q, prior, decode, x, self.num_samples,
+                                                              self.kl_form, seed)
+            kl = tf.reduce_sum(kl_groups, axis=-1)
+            kl_term = tf.reduce_mean(kl)
+            if self.free_bits:
+                kl_term = objectives.free_bits_kl(kl_groups, self.free_bits, self.latent_dim)
+            loss, metrics = self.kl_weight * kl_term - tf.reduce_mean(reconstruction), {}
+        metrics.update(elbo=reconstruction - kl, reconstruction=reconstruction, kl=kl)
+        return loss, metrics
+
+    def record(self, loss, metrics):
+        self.trackers["loss"].update_state(loss, sample_weight=tf.shape(metrics["kl"])[0])
+        for name, value in metrics.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
@@ -127,19 +156,16 @@ class VAE(keras.Model):
         x = tf.cast(checks.first_of(data), tf.float32)
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape() as tape:
-            reconstruction, kl = self.elbo_terms(x, training=True)
-            loss = -tf.reduce_mean(reconstruction - kl)
+            loss, metrics = self.loss_and_metrics(x, training=True)
             if self.losses:
                 loss += tf.add_n(self.losses)
             scaled = self.optimizer.scale_loss(loss / replicas)
         variables = self.trainable_variables
         self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
-        return self.record(loss, reconstruction, kl)
+        return self.record(loss, metrics)
 
     def test_step(self, data):
-        x = tf.cast(checks.first_of(data), tf.float32)
-        reconstruction, kl = self.elbo_terms(x)
-        return self.record(-tf.reduce_mean(reconstruction - kl), reconstruction, kl)
+        return self.record(*self.loss_and_metrics(tf.cast(checks.first_of(data), tf.float32)))
 
     def checked(self, x, what="x"):
         return checks.check_x(x, self.event_shape, self.likelihood_layer.family, what)
@@ -206,6 +232,18 @@ class VAE(keras.Model):
             lse2 = tf.reduce_logsumexp(tf.stack([lse2, tf.reduce_logsumexp(2 * log_w, 0)]), 0)
         return lse, lse2
 
+    def active_units(self, x, threshold=0.01, batch_size=256):
+        """Burda et al.'s active units: dimensions u with Cov_x(E_q[z_u]) > threshold.
+
+        Returns:
+          (count, the per-dimension variances of the posterior means).
+        """
+        x = self.checked(x)
+        step = self.graph_function("center", lambda xb: center(self.encode(xb)))
+        means = np.concatenate([step(x[i:i + batch_size]).numpy() for i in range(0, len(x), batch_size)])
+        variance = means.var(axis=0)
+        return int(np.sum(variance > threshold)), variance
+
     def sample(self, num_samples, seed=None, mean=False):
         """New x: z ~ p(z), then x ~ p(x|z) (or its mean), numpy [n, *event_shape]."""
         n = checks.positive_int(num_samples, "num_samples")
@@ -234,6 +272,9 @@ class VAE(keras.Model):
             "decoder": self.decoder_spec,
             "kl": self.kl,
             "num_samples": self.num_samples,
+            "objective": self.objective,
+            "beta": self.beta,
+            "free_bits": self.free_bits,
             "seed": self.seed,
         })
         return config

@@ -48,19 +48,54 @@ def kl_form(q, p, kl="auto"):
 
 def elbo_terms(q, prior, decode, x, num_samples, form, seed):
     """Per-example reconstruction E_q[log p(x|z)] and KL(q || p), each [B]."""
+    reconstruction, kl = elbo_parts(q, prior, decode, x, num_samples, form, seed)
+    return reconstruction, tf.reduce_sum(kl, axis=-1)
+
+
+def elbo_parts(q, prior, decode, x, num_samples, form, seed):
+    """Reconstruction [B] and the KL split into groups [B, G] (see `kl_groups`)."""
     z = q.sample(num_samples, seed=seed)
     reconstruction = tf.reduce_mean(decode(z).log_prob(x), axis=0)
+    return reconstruction, kl_groups(q, prior, z, form)
+
+
+def is_diagonal(dist):
+    return isinstance(dist, tfd.MultivariateNormalDiag)
+
+
+def kl_groups(q, prior, z, form):
+    """KL(q || p) per latent dimension [B, d] when both are diagonal Gaussians
+    and the form is analytic; otherwise the whole KL as one group [B, 1]."""
+    if form == "analytic" and is_diagonal(q) and is_diagonal(prior):
+        marginal = lambda d: tfd.Normal(d.mean(), d.stddev())  # noqa: E731
+        return tfd.kl_divergence(marginal(q), marginal(prior))
     if form == "analytic":
-        kl = tfd.kl_divergence(q, prior)
-    else:
-        kl = tf.reduce_mean(q.log_prob(z) - prior.log_prob(z), axis=0)
-    return reconstruction, kl
+        return tfd.kl_divergence(q, prior)[..., None]
+    return tf.reduce_mean(q.log_prob(z) - prior.log_prob(z), axis=0)[..., None]
+
+
+def free_bits_kl(kl, nats_per_dim, latent_dim):
+    """The KL term with free bits: sum_g max(lambda_g, E_batch[KL_g]).
+
+    Kingma et al. (arXiv:1606.04934): below its floor a group's KL is not
+    penalized. `kl` is [B, G] from `kl_groups`; each group's floor is
+    `nats_per_dim` times the latent dimensions it covers.
+    """
+    groups = kl.shape[-1]
+    floor = nats_per_dim * latent_dim / groups
+    return tf.reduce_sum(tf.maximum(floor, tf.reduce_mean(kl, axis=0)))
 
 
 def log_weights(q, prior, decode, x, num_samples, seed):
     """log w_l = log p(x|z_l) + log p(z_l) - log q(z_l|x), shape [L, B]."""
+    log_px_z, log_ratio = log_weight_parts(q, prior, decode, x, num_samples, seed)
+    return log_px_z - log_ratio
+
+
+def log_weight_parts(q, prior, decode, x, num_samples, seed):
+    """log p(x|z_l) and log q(z_l|x) - log p(z_l), each [L, B]."""
     z = q.sample(num_samples, seed=seed)
-    return decode(z).log_prob(x) + prior.log_prob(z) - q.log_prob(z)
+    return decode(z).log_prob(x), q.log_prob(z) - prior.log_prob(z)
 
 
 def log_mean_exp(log_w, axis=0):

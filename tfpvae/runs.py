@@ -15,6 +15,7 @@ import numpy as np
 
 from tfpvae import config as configs
 from tfpvae import data, files, plots
+from tfpvae.callbacks import KLWarmup
 from tfpvae.model import VAE
 
 
@@ -51,8 +52,11 @@ def train(config, output=None, verbose="auto"):
     val_x = val_arrays.x if len(val_arrays.x) else None
     if val_x is not None and binarize:
         val_x = data.binarize_static(val_x, seed=2)
+    callbacks = [keras.callbacks.TensorBoard(str(run_dir / "tensorboard"))]
+    if training["warmup_epochs"]:
+        callbacks.append(KLWarmup(epochs=training["warmup_epochs"]))
     history = vae.fit(train_data, epochs=training["epochs"], validation_data=val_x, verbose=verbose,
-                      callbacks=[keras.callbacks.TensorBoard(str(run_dir / "tensorboard"))])
+                      callbacks=callbacks)
     config = {**config, "model": vae.get_config()}
     save_run(run_dir, vae, config, history.history)
     test = test_arrays(config)
@@ -128,6 +132,7 @@ def evaluate(run_dir, dataset=None, num_samples=1000):
         "elbo": float(metrics["elbo"]), "reconstruction": float(metrics["reconstruction"]),
         "kl": float(metrics["kl"]), "log_likelihood": float(log_px.mean()),
         "log_likelihood_stderr": float(np.sqrt(np.sum(stderr**2)) / len(log_px)),
+        "active_units": vae.active_units(test.x)[0],
     }
     if is_image(vae.event_shape):
         result["bits_per_dim"] = -result["log_likelihood"] / (math.prod(vae.event_shape) * math.log(2))

@@ -1,0 +1,53 @@
+import keras
+import numpy as np
+import pytest
+
+import tfpvae
+from tfpvae.callbacks import KLWarmup
+
+SMALL = {"name": "mlp", "units": [16]}
+
+
+class Recorder(keras.callbacks.Callback):
+    """The KL weight each training batch saw."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen.append(float(self.model.kl_weight.numpy()))
+
+
+def vae(beta=2.0):
+    model = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=2, encoder=SMALL, decoder=SMALL, beta=beta)
+    model.compile(optimizer="adam")
+    return model
+
+
+def test_warmup_by_steps_ramps_linearly_to_beta(digits):
+    model, record = vae(beta=2.0), Recorder()
+    model.fit(digits[:400], batch_size=50, epochs=2, verbose=0, callbacks=[KLWarmup(steps=10), record])
+    expected = [2.0 * min(1.0, t / 10) for t in range(16)]
+    np.testing.assert_allclose(record.seen, expected, rtol=1e-6)
+
+
+def test_warmup_by_epochs(digits):
+    model, record = vae(beta=1.0), Recorder()
+    model.fit(digits[:200], batch_size=100, epochs=4, verbose=0, callbacks=[KLWarmup(epochs=2), record])
+    np.testing.assert_allclose(record.seen, [0, 0, 0.5, 0.5, 1, 1, 1, 1], atol=1e-6)
+
+
+def test_warmup_changes_the_loss_not_the_reported_elbo(digits):
+    """At beta 0 the loss is the negative reconstruction alone."""
+    model = vae()
+    history = model.fit(digits[:100], batch_size=100, epochs=1, verbose=0,
+                        callbacks=[KLWarmup(steps=1000)]).history
+    np.testing.assert_allclose(history["loss"], -np.array(history["reconstruction"]), rtol=1e-5)
+    assert history["elbo"][0] < history["reconstruction"][0]
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"steps": 3, "epochs": 2}, {"steps": 0}, {"epochs": 1.5}])
+def test_bad_warmup_lengths(kwargs):
+    with pytest.raises(ValueError, match="steps and epochs|positive int"):
+        KLWarmup(**kwargs)
