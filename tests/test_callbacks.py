@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import tfpvae
-from tfpvae.callbacks import KLWarmup
+from tfpvae.callbacks import KLWarmup, StopOnNaN
 
 SMALL = {"name": "mlp", "units": [16]}
 
@@ -51,3 +51,17 @@ def test_warmup_changes_the_loss_not_the_reported_elbo(digits):
 def test_bad_warmup_lengths(kwargs):
     with pytest.raises(ValueError, match="steps and epochs|positive int"):
         KLWarmup(**kwargs)
+
+
+def test_stop_on_nan_keeps_the_last_good_weights():
+    """A learning rate of 1e12 sends a Gaussian-likelihood VAE to inf within an epoch."""
+    model = tfpvae.VAE(event_shape=(4,), latent_dim=2, likelihood="normal", encoder=SMALL, decoder=SMALL)
+    model.compile(optimizer=keras.optimizers.SGD(1e12))
+    x = np.random.RandomState(0).normal(size=(400, 4)).astype("float32")
+    guard = StopOnNaN()
+    model.fit(x, batch_size=20, epochs=3, verbose=0, callbacks=[guard])
+    assert guard.failure is not None and "epoch 1, batch" in guard.failure
+    assert any(term in guard.failure for term in ("reconstruction term", "kl term", "loss term"))
+    weights = model.get_weights()
+    assert all(np.all(np.isfinite(w)) for w in weights)
+    assert np.all(np.isfinite(model.elbo(x[:10])))

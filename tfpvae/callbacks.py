@@ -1,5 +1,7 @@
 """Keras callbacks for training VAEs."""
 
+import math
+
 import keras
 
 
@@ -39,3 +41,35 @@ class KLWarmup(keras.callbacks.Callback):
         if self.steps is not None:
             self.set_fraction(self.step / self.steps)
             self.step += 1
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops training at the first non-finite loss and keeps the last good weights.
+
+    The weights are copied at the start of each epoch; when a batch's loss,
+    reconstruction or KL is NaN or inf, they are put back, training stops and
+    `self.failure` says at which epoch and batch which ELBO term went
+    non-finite (the reconstruction E_q[log p(x|z)] or the KL).
+    """
+
+    TERMS = ("reconstruction", "kl", "loss")
+
+    def __init__(self):
+        super().__init__()
+        self.failure, self.good_weights, self.epoch = None, None, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch, self.good_weights = epoch, self.model.get_weights()
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        bad = [term for term in self.TERMS if term in logs and not math.isfinite(float(logs[term]))]
+        if not bad:
+            return
+        self.model.set_weights(self.good_weights)
+        self.model.stop_training = True
+        self.failure = (
+            f"training stopped at epoch {self.epoch + 1}, batch {batch + 1}: the {bad[0]} term "
+            f"went non-finite ({float(logs[bad[0]])}); the weights are those from the start of "
+            f"epoch {self.epoch + 1}"
+        )

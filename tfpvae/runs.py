@@ -7,6 +7,7 @@ metrics.json, tensorboard/ logs and PNG pictures.
 import csv
 import io
 import math
+import shutil
 import time
 from pathlib import Path
 
@@ -15,16 +16,26 @@ import numpy as np
 
 from tfpvae import config as configs
 from tfpvae import data, files, plots
-from tfpvae.callbacks import KLWarmup
+from tfpvae.callbacks import KLWarmup, StopOnNaN
+from tfpvae.checkpoints import RunCheckpoint
 from tfpvae.model import VAE
 
 
-def new_run_dir(output):
-    """`output`, or runs/<timestamp>; it must not already hold a run."""
+def run_dir_for(output, config):
+    """`output`, or runs/<timestamp>, with the run's config.json written.
+
+    A directory that holds a finished run (model.keras) is refused; one that
+    holds an unfinished run with the same config is resumed.
+    """
     path = Path(output) if output else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
     if (path / "model.keras").exists():
-        raise ValueError(f"{str(path)!r} already holds a run (model.keras); choose another --output")
+        raise ValueError(f"{str(path)!r} already holds a finished run (model.keras); choose another --output")
+    saved = path / "config.json"
+    if saved.exists() and configs.read(saved) != config:
+        raise ValueError(f"{str(path)!r} holds an unfinished run with another config; rerun it with "
+                         f"--config {saved} to resume, or choose another --output")
     path.mkdir(parents=True, exist_ok=True)
+    files.write_json(saved, config)
     return path
 
 
@@ -38,7 +49,7 @@ def test_arrays(config, dataset=None):
 
 def train(config, output=None, verbose="auto"):
     """Trains the configured model; returns the run directory and test metrics."""
-    run_dir = new_run_dir(output)
+    run_dir = run_dir_for(output, config)
     training, binarize = config["training"], configs.binarization(config)
     keras.utils.set_random_seed(training["seed"])
     train_arrays, val_arrays = data.split_validation(
@@ -52,13 +63,19 @@ def train(config, output=None, verbose="auto"):
     val_x = val_arrays.x if len(val_arrays.x) else None
     if val_x is not None and binarize:
         val_x = data.binarize_static(val_x, seed=2)
-    callbacks = [keras.callbacks.TensorBoard(str(run_dir / "tensorboard"))]
+    checkpoint, guard = RunCheckpoint(run_dir, vae), StopOnNaN()
+    start = checkpoint.restore()
+    if start:
+        print(f"resuming {run_dir} from epoch {start + 1}")
+    callbacks = [keras.callbacks.TensorBoard(str(run_dir / "tensorboard")), guard, checkpoint]
     if training["warmup_epochs"]:
-        callbacks.append(KLWarmup(epochs=training["warmup_epochs"]))
-    history = vae.fit(train_data, epochs=training["epochs"], validation_data=val_x, verbose=verbose,
-                      callbacks=callbacks)
-    config = {**config, "model": vae.get_config()}
-    save_run(run_dir, vae, config, history.history)
+        callbacks.insert(0, KLWarmup(epochs=training["warmup_epochs"]))
+    vae.fit(train_data, epochs=training["epochs"], initial_epoch=start, validation_data=val_x,
+            verbose=verbose, callbacks=callbacks)
+    save_run(run_dir, vae, {**config, "model": vae.get_config()}, checkpoint.history)
+    shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+    if guard.failure:
+        raise ValueError(f"{guard.failure}; that model is saved in {run_dir}")
     test = test_arrays(config)
     metrics = vae.evaluate(test.x, batch_size=training["batch_size"], return_dict=True, verbose=0)
     files.write_json(run_dir / "metrics.json", {f"test_{k}": float(v) for k, v in metrics.items()})
@@ -67,11 +84,12 @@ def train(config, output=None, verbose="auto"):
 
 
 def save_run(run_dir, vae, config, history):
-    with files.atomic_path(run_dir / "model.keras") as temporary:
-        vae.save(temporary)
+    """The finished run: model.keras last, since it marks the run as finished."""
     files.write_json(run_dir / "config.json", config)
     files.write_json(run_dir / "history.json", history)
     files.write_text(run_dir / "history.csv", history_csv(history))
+    with files.atomic_path(run_dir / "model.keras") as temporary:
+        vae.save(temporary)
 
 
 def history_csv(history):
