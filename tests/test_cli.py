@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ import numpy as np
 import pytest
 
 SMALL = ["--encoder", '{"name": "mlp", "units": [16]}', "--decoder", '{"name": "mlp", "units": [16]}']
-TFPVAE = shutil.which("tfpvae", path=str(Path(sys.executable).parent)) or "tfpvae"
+TFPVAE = str(Path(sys.executable).parent / "tfpvae")
 
 
 def tfpvae(*args, cwd=None, check=True):
@@ -120,3 +119,17 @@ def test_bad_config_file_is_named(tmp_path):
 def test_train_refuses_to_overwrite_a_run(run_dir):
     result = tfpvae("train", "--output", run_dir, check=False)
     assert result.returncode == 2 and "already holds a run" in result.stderr
+
+
+def test_export_writes_a_servable_version_folder(run_dir, tmp_path):
+    out = tmp_path / "exported"
+    result = tfpvae("export", run_dir, out, "--version", "1")
+    assert (out / "1" / "saved_model.pb").is_file() and "SavedModel:" in result.stdout
+    again = tfpvae("export", run_dir, out, "--version", "1", check=False)
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+
+
+def test_strategy_errors_leave_no_run_directory(tmp_path):
+    env_free = tfpvae("train", "--strategy", "multiworker", "--output", tmp_path / "run", check=False)
+    assert env_free.returncode == 2 and "TF_CONFIG" in env_free.stderr
+    assert not (tmp_path / "run").exists()

@@ -18,7 +18,7 @@ MODEL_FLAGS = {"latent_dim": int, "prior": "spec", "posterior": "spec", "likelih
                "objective": str, "beta": float, "free_bits": float}
 DATA_FLAGS = {"dataset": str, "binarize": str, "validation_split": float}
 TRAINING_FLAGS = {"epochs": int, "batch_size": int, "learning_rate": float, "seed": int,
-                  "warmup_epochs": int}
+                  "warmup_epochs": int, "strategy": str}
 SECTIONS = {"model": MODEL_FLAGS, "data": DATA_FLAGS, "training": TRAINING_FLAGS}
 
 
@@ -95,7 +95,7 @@ def run_train(args):
 
     layers = [config.read(args.config)] if args.config else []
     merged = config.merge(*layers, flag_config(args))
-    run_dir, metrics = runs.train(merged, args.output)
+    run_dir, metrics, _ = runs.train(merged, args.output)
     print(f"\nrun directory: {run_dir}")
     for name in sorted(p.name for p in run_dir.iterdir()):
         print(f"  {run_dir / name}")

@@ -22,9 +22,11 @@ DEFAULTS = {
         "objective": "elbo", "beta": 1.0, "free_bits": 0.0,
     },
     "data": {"dataset": "digits", "binarize": "auto", "validation_split": 0.1},
-    "training": {"epochs": 50, "batch_size": 100, "learning_rate": 1e-3, "seed": 0, "warmup_epochs": 0},
+    "training": {"epochs": 50, "batch_size": 100, "learning_rate": 1e-3, "seed": 0, "warmup_epochs": 0,
+                 "strategy": "default"},
 }
 BINARIZE = ("auto", "dynamic", "static", "none")
+STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
 
 
 def read(path):
@@ -77,6 +79,8 @@ def check(config):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             kind = "a positive int" if least else "an int >= 0"
             raise ValueError(f"{key} must be {kind}; received {value!r}")
+    if training["strategy"] not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {list(STRATEGIES)}; received {training['strategy']!r}")
     if not float(training["learning_rate"]) > 0:
         raise ValueError(f"learning_rate must be > 0; received {training['learning_rate']!r}")
 

@@ -104,8 +104,16 @@ class VAE(keras.Model):
         return self.decode(center(self.encode(x, training=training))).mean()
 
     def next_seed(self):
-        """A fresh stateless seed for TFP's samplers (int32 pair)."""
-        return tf.cast(self.seed_generator.next(), tf.int32)
+        """A fresh stateless seed for TFP's samplers (int32 pair).
+
+        Under a `tf.distribute` strategy each replica folds in its index, so
+        replicas draw different z for their different examples.
+        """
+        seed = tf.cast(self.seed_generator.next(), tf.int32)
+        context = tf.distribute.get_replica_context()
+        if context is not None and context.num_replicas_in_sync > 1:
+            seed = tf.random.experimental.stateless_fold_in(seed, context.replica_id_in_sync_group)
+        return seed
 
     def elbo_terms(self, x, training=False, num_samples=None):
         """Per-example E_q[log p(x|z)] and KL(q(z|x) || p(z)), each [B]."""
@@ -150,7 +158,12 @@ class VAE(keras.Model):
         self.trackers["loss"].update_state(loss, sample_weight=tf.shape(metrics["kl"])[0])
         for name, value in metrics.items():
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        results = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if multi_worker():
+            # Keras reduces step outputs across workers with a mean along axis 0,
+            # which scalars lack; the metric values are already global.
+            results = {name: tf.reshape(value, [1]) for name, value in results.items()}
+        return results
 
     def train_step(self, data):
         x = tf.cast(checks.first_of(data), tf.float32)
@@ -278,6 +291,13 @@ class VAE(keras.Model):
             "seed": self.seed,
         })
         return config
+
+
+def multi_worker():
+    """True inside a MultiWorkerMirroredStrategy spanning several workers."""
+    strategy = tf.distribute.get_strategy()
+    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and strategy.extended._in_multi_worker_mode())
 
 
 def center(q):

@@ -7,12 +7,14 @@ metrics.json, tensorboard/ logs and PNG pictures.
 import csv
 import io
 import math
+import os
 import shutil
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from tfpvae import config as configs
 from tfpvae import data, files, plots
@@ -39,6 +41,30 @@ def run_dir_for(output, config):
     return path
 
 
+def distribution_strategy(name):
+    """The `tf.distribute` strategy a run asks for.
+
+    "mirrored": every GPU of this machine (or its CPU); "multiworker": the
+    cluster in the TF_CONFIG environment variable, one process per worker;
+    "tpu": the TPU this machine is attached to.
+    """
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        if "TF_CONFIG" not in os.environ:
+            raise ValueError("strategy 'multiworker' needs the TF_CONFIG environment variable "
+                             "describing the cluster and this worker's task")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+    except (ValueError, RuntimeError, tf.errors.OpError) as error:
+        raise ValueError(f"strategy 'tpu': no TPU found ({str(error).splitlines()[0]})") from None
+    return tf.distribute.TPUStrategy(resolver)
+
+
 def test_arrays(config, dataset=None):
     """The test split, binarized by a fixed draw where training binarizes."""
     arrays = data.load_arrays(dataset or config["data"]["dataset"], split="test")
@@ -48,21 +74,41 @@ def test_arrays(config, dataset=None):
 
 
 def train(config, output=None, verbose="auto"):
-    """Trains the configured model; returns the run directory and test metrics."""
-    run_dir = run_dir_for(output, config)
-    training, binarize = config["training"], configs.binarization(config)
+    """Trains the configured model; returns the run directory and test metrics.
+
+    Everything that can fail on bad input (data, model, strategy) is done
+    before the run directory is touched.
+    """
+    training = config["training"]
     keras.utils.set_random_seed(training["seed"])
+    train_data, val_x, test, event_shape = datasets(config)
+    with distribution_strategy(training["strategy"]).scope():
+        vae = VAE.from_config({**config["model"], "event_shape": list(event_shape)})
+        vae.compile(optimizer=keras.optimizers.Adam(training["learning_rate"]))
+    run_dir = run_dir_for(output, config)
+    history = fit(vae, run_dir, train_data, val_x, training, verbose)
+    metrics = vae.evaluate(test.x, batch_size=training["batch_size"], return_dict=True, verbose=0)
+    files.write_json(run_dir / "metrics.json", {f"test_{k}": float(v) for k, v in metrics.items()})
+    draw_pictures(run_dir, vae, test)
+    return run_dir, metrics, history
+
+
+def datasets(config):
+    """The training pipeline, validation x, test arrays and the event shape."""
+    training, binarize = config["training"], configs.binarization(config)
     train_arrays, val_arrays = data.split_validation(
         data.load_arrays(config["data"]["dataset"], split="train"),
         config["data"]["validation_split"], seed=training["seed"])
-    model_config = {**config["model"], "event_shape": list(train_arrays.event_shape)}
-    vae = VAE.from_config(model_config)
-    vae.compile(optimizer=keras.optimizers.Adam(training["learning_rate"]))
     train_data = data.to_dataset(train_arrays.x, batch_size=training["batch_size"],
                                  binarize=binarize, seed=training["seed"])
     val_x = val_arrays.x if len(val_arrays.x) else None
     if val_x is not None and binarize:
         val_x = data.binarize_static(val_x, seed=2)
+    return train_data, val_x, test_arrays(config), train_arrays.event_shape
+
+
+def fit(vae, run_dir, train_data, val_x, training, verbose):
+    """Trains from the run's newest checkpoint and saves the finished run."""
     checkpoint, guard = RunCheckpoint(run_dir, vae), StopOnNaN()
     start = checkpoint.restore()
     if start:
@@ -72,15 +118,15 @@ def train(config, output=None, verbose="auto"):
         callbacks.insert(0, KLWarmup(epochs=training["warmup_epochs"]))
     vae.fit(train_data, epochs=training["epochs"], initial_epoch=start, validation_data=val_x,
             verbose=verbose, callbacks=callbacks)
-    save_run(run_dir, vae, {**config, "model": vae.get_config()}, checkpoint.history)
+    save_run(run_dir, vae, {**read_config(run_dir), "model": vae.get_config()}, checkpoint.history)
     shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
     if guard.failure:
         raise ValueError(f"{guard.failure}; that model is saved in {run_dir}")
-    test = test_arrays(config)
-    metrics = vae.evaluate(test.x, batch_size=training["batch_size"], return_dict=True, verbose=0)
-    files.write_json(run_dir / "metrics.json", {f"test_{k}": float(v) for k, v in metrics.items()})
-    draw_pictures(run_dir, vae, test)
-    return run_dir, metrics
+    return checkpoint.history
+
+
+def read_config(run_dir):
+    return configs.read(Path(run_dir) / "config.json")
 
 
 def save_run(run_dir, vae, config, history):
