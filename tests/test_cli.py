@@ -118,7 +118,7 @@ def test_bad_config_file_is_named(tmp_path):
 
 def test_train_refuses_to_overwrite_a_run(run_dir):
     result = tfpvae("train", "--output", run_dir, check=False)
-    assert result.returncode == 2 and "already holds a run" in result.stderr
+    assert result.returncode == 2 and "already holds a finished run" in result.stderr
 
 
 def test_export_writes_a_servable_version_folder(run_dir, tmp_path):
