@@ -19,9 +19,10 @@ class Recorder(keras.callbacks.Callback):
         self.seen.append(float(self.model.kl_weight.numpy()))
 
 
-def vae(beta=2.0):
+def vae(beta=2.0, steps_per_execution=1):
+    """One step per execution, so batch callbacks see every step."""
     model = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=2, encoder=SMALL, decoder=SMALL, beta=beta)
-    model.compile(optimizer="adam")
+    model.compile(optimizer="adam", steps_per_execution=steps_per_execution)
     return model
 
 
@@ -30,6 +31,13 @@ def test_warmup_by_steps_ramps_linearly_to_beta(digits):
     model.fit(digits[:400], batch_size=50, epochs=2, verbose=0, callbacks=[KLWarmup(steps=10), record])
     expected = [2.0 * min(1.0, t / 10) for t in range(16)]
     np.testing.assert_allclose(record.seen, expected, rtol=1e-6)
+
+
+def test_warmup_by_steps_with_the_default_steps_per_execution(digits):
+    """beta changes once per execution of 32 steps: 0, then 32/100 of beta, ..."""
+    model, record = vae(beta=1.0, steps_per_execution=32), Recorder()
+    model.fit(digits[:1600], batch_size=10, epochs=1, verbose=0, callbacks=[KLWarmup(steps=100), record])
+    np.testing.assert_allclose(record.seen, [0.0, 0.32, 0.64, 0.96, 1.0], atol=1e-6)
 
 
 def test_warmup_by_epochs(digits):
@@ -60,7 +68,7 @@ def test_stop_on_nan_keeps_the_last_good_weights():
     x = np.random.RandomState(0).normal(size=(400, 4)).astype("float32")
     guard = StopOnNaN()
     model.fit(x, batch_size=20, epochs=3, verbose=0, callbacks=[guard])
-    assert guard.failure is not None and "epoch 1, batch" in guard.failure
+    assert guard.failure is not None and "in epoch 1 by batch" in guard.failure
     assert any(term in guard.failure for term in ("reconstruction term", "kl term", "loss term"))
     weights = model.get_weights()
     assert all(np.all(np.isfinite(w)) for w in weights)

@@ -41,6 +41,24 @@ def test_same_seed_same_losses(digits):
     assert run() == run()
 
 
+def test_fit_compiles_the_train_step_once(digits):
+    """The fast path: one trace of the multi-step train function, reused for
+    every execution of 32 steps (and a second trace at most for an epoch's
+    shorter last execution)."""
+    traces = []
+
+    class Counting(tfpvae.VAE):
+        def train_step(self, data):
+            traces.append(1)  # Python runs only while TensorFlow traces
+            return super().train_step(data)
+
+    vae = Counting(event_shape=(8, 8, 1), latent_dim=2, encoder=SMALL, decoder=SMALL)
+    vae.compile()
+    vae.fit(digits[:1500], epochs=3, batch_size=10, verbose=0)
+    assert int(vae.optimizer.iterations) == 450
+    assert len(traces) <= 2, len(traces)
+
+
 def test_api_shapes(digits):
     vae = small_vae(likelihood="bernoulli")
     x = digits[:5]

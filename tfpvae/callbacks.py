@@ -10,8 +10,9 @@ class KLWarmup(keras.callbacks.Callback):
 
     Over the first `steps` training batches, or the first `epochs` epochs
     (Bowman et al., arXiv:1511.06349; Sonderby et al., arXiv:1602.02282):
-    beta_t = beta * min(1, t / steps). A second `fit` with the same callback
-    continues the ramp where the first stopped.
+    beta_t = beta * min(1, t / steps), with t the optimizer's step count, so a
+    second `fit` continues the ramp where the first stopped. beta changes at
+    the start of each execution of `steps_per_execution` steps.
 
     Example:
       >>> vae.fit(x, epochs=20, callbacks=[tfpvae.callbacks.KLWarmup(epochs=5)])
@@ -24,14 +25,10 @@ class KLWarmup(keras.callbacks.Callback):
         length = steps if steps is not None else epochs
         if isinstance(length, bool) or not isinstance(length, int) or length < 1:
             raise ValueError(f"the warm-up length must be a positive int; received {length!r}")
-        self.steps, self.epochs, self.step = steps, epochs, 0
+        self.steps, self.epochs = steps, epochs
 
     def set_fraction(self, fraction):
         self.model.kl_weight.assign(self.model.beta * min(1.0, fraction))
-
-    def on_train_begin(self, logs=None):
-        if self.steps is not None:
-            self.set_fraction(self.step / self.steps)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.epochs is not None:
@@ -39,16 +36,16 @@ class KLWarmup(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.steps is not None:
-            self.set_fraction(self.step / self.steps)
-            self.step += 1
+            self.set_fraction(int(self.model.optimizer.iterations.numpy()) / self.steps)
 
 
 class StopOnNaN(keras.callbacks.Callback):
     """Stops training at the first non-finite loss and keeps the last good weights.
 
-    The weights are copied at the start of each epoch; when a batch's loss,
-    reconstruction or KL is NaN or inf, they are put back, training stops and
-    `self.failure` says at which epoch and batch which ELBO term went
+    The weights are copied at the start of each epoch; when the loss,
+    reconstruction or KL is NaN or inf at the end of a batch (of an execution
+    of `steps_per_execution` batches), they are put back, training stops and
+    `self.failure` says by which epoch and batch which ELBO term went
     non-finite (the reconstruction E_q[log p(x|z)] or the KL).
     """
 
@@ -69,7 +66,7 @@ class StopOnNaN(keras.callbacks.Callback):
         self.model.set_weights(self.good_weights)
         self.model.stop_training = True
         self.failure = (
-            f"training stopped at epoch {self.epoch + 1}, batch {batch + 1}: the {bad[0]} term "
+            f"training stopped in epoch {self.epoch + 1} by batch {batch + 1}: the {bad[0]} term "
             f"went non-finite ({float(logs[bad[0]])}); the weights are those from the start of "
             f"epoch {self.epoch + 1}"
         )

@@ -180,6 +180,16 @@ class VAE(keras.Model):
     def test_step(self, data):
         return self.record(*self.loss_and_metrics(tf.cast(checks.first_of(data), tf.float32)))
 
+    def compile(self, optimizer="adam", steps_per_execution=32, **kwargs):
+        """Keras's `compile`, with defaults that make `fit` fast.
+
+        `steps_per_execution=32` runs 32 training steps per call into the
+        compiled graph, which removes most per-step Python overhead (batch-level
+        callbacks then run once per 32 steps). XLA stays Keras's "auto": on
+        with a GPU, off on CPU, where it measured no faster.
+        """
+        super().compile(optimizer=optimizer, steps_per_execution=steps_per_execution, **kwargs)
+
     def checked(self, x, what="x"):
         return checks.check_x(x, self.event_shape, self.likelihood_layer.family, what)
 
