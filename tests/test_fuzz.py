@@ -39,7 +39,8 @@ from hypothesis import strategies as st
 import tfpvae
 from tfpvae import config as configs
 from tfpvae import data as tfdata
-from tfpvae import families, networks
+from tfpvae import families, networks, runs
+from tfpvae.checks import FLOAT32_MAX
 from tfpvae.callbacks import KLWarmup
 
 # --- settings, counting, what a clear error is -----------------------------------
@@ -458,7 +459,10 @@ def allowed_options(role, name):
     parameters = inspect.signature(type(family).__init__).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         return set(family.get_config()) - {"name"}
-    return set(parameters) - {"self", "name"}
+    allowed = set(parameters) - {"self", "name"}
+    if getattr(type(family), "has_scales", lambda: True)() is False:
+        allowed.discard("min_scale")  # an elementwise family with no scale parameter
+    return allowed
 
 
 def real(value):
@@ -470,11 +474,11 @@ OPTION_RULES = {  # option -> is this value valid?
     "rank": lambda v: type(v) is int and v >= 1,
     "steps": lambda v: type(v) is int and v >= 1,
     "hidden": lambda v: type(v) is int and v >= 1,
-    "min_scale": lambda v: real(v) and math.isfinite(v) and v > 0,
-    "min_df": lambda v: real(v) and math.isfinite(v) and v > 0,
+    "min_scale": lambda v: real(v) and math.isfinite(v) and 0 < v <= FLOAT32_MAX,
+    "min_df": lambda v: real(v) and math.isfinite(v) and 0 < v <= FLOAT32_MAX,
     "seed": lambda v: type(v) is int and 0 <= v < 2**31,
     "scale": lambda v: (v in ("network", "shared") if isinstance(v, str)
-                        else real(v) and math.isfinite(v) and v > 0),
+                        else real(v) and math.isfinite(v) and 0 < v <= FLOAT32_MAX),
 }
 OPTION_VALUES = st.one_of(
     st.integers(-5, 10**6), st.floats(allow_nan=True, allow_infinity=True), st.booleans(), st.none(),
@@ -661,14 +665,15 @@ def test_network_specs(role, spec):
 
 DATA_KEYS, TRAINING_KEYS = list(configs.DEFAULTS["data"]), list(configs.DEFAULTS["training"])
 CONFIG_RULES = {  # (section, key) -> is a value valid (None keeps the default)?
-    ("data", "dataset"): lambda v: True,  # what it names is load_arrays's business (below)
+    ("data", "dataset"): lambda v: isinstance(v, str),  # what it names is load_arrays's business
     ("data", "binarize"): lambda v: isinstance(v, str) and v.lower() in configs.BINARIZE,
-    ("data", "validation_split"): lambda v: isinstance(v, (int, float)) and 0 <= v < 1,  # as config.check says
+    ("data", "validation_split"): lambda v: real(v) and 0 <= v < 1,  # 0: no validation data
     ("training", "epochs"): lambda v: type(v) is int and v >= 1,
     ("training", "batch_size"): lambda v: type(v) is int and v >= 1,
     ("training", "warmup_epochs"): lambda v: type(v) is int and v >= 0,
-    ("training", "learning_rate"): lambda v: isinstance(v, (int, float)) and math.isfinite(v) and v > 0,
-    ("training", "seed"): lambda v: type(v) is int and 0 <= v < 2**32,
+    ("training", "learning_rate"): lambda v: real(v) and math.isfinite(v) and 0 < v <= FLOAT32_MAX,
+    ("training", "seed"): lambda v: type(v) is int and 0 <= v < 2**31,
+    ("training", "strategy"): lambda v: isinstance(v, str) and v in configs.STRATEGIES,
 }
 SCALARS = (st.none() | st.booleans() | st.integers(-3, 200) | st.floats(allow_nan=True, allow_infinity=True)
            | st.text(max_size=6) | st.sampled_from(["digits", "dynamic", "NONE", "0.5", "1e-3", "abc"]))
@@ -707,9 +712,9 @@ def downstream_problems(merged):
     arrays = tfdata.Arrays(x=np.zeros((20, 4), np.float32), y=None, event_shape=(4,), source="fuzz")
     uses = {
         "dataset": lambda: isinstance(data["dataset"], str) or tfdata.load_arrays(data["dataset"]),
-        "validation_split": lambda: tfdata.split_validation(arrays, data["validation_split"], seed=0),
+        "validation_split": lambda: runs.held_out(arrays, data["validation_split"], seed=0),
         "learning_rate": lambda: keras.optimizers.Adam(training["learning_rate"]),
-        "seed": lambda: keras.utils.set_random_seed(training["seed"]),
+        "seed": lambda: training["seed"] is None or keras.utils.set_random_seed(training["seed"]),
         "warmup_epochs": lambda: training["warmup_epochs"] and KLWarmup(epochs=training["warmup_epochs"]),
         "binarize": lambda: configs.binarization(merged),
     }

@@ -1,28 +1,50 @@
 """Input checks that run before any work, with errors that say what was expected."""
 
+import math
+import numbers
+
 import numpy as np
 import tensorflow as tf
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+OBJECTIVES = ("elbo", "iwae")
+
 
 def positive_int(value, name):
+    """`value` as an int >= 1 (bools refused)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive int; received {value!r}")
     return int(value)
 
 
-OBJECTIVES = ("elbo", "iwae")
+def real(value, name, low=0.0, strict=False):
+    """`value` as a finite float, >= low (> low if strict), small enough for float32."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value > low if strict else value >= low) and abs(value) <= FLOAT32_MAX
+    if not ok:
+        bound = f"> {low:g}" if strict else f">= {low:g}"
+        raise ValueError(f"{name} must be a finite number {bound}; received {value!r}")
+    return float(value)
+
+
+def seed(value, name="seed", allow_none=True):
+    """A seed: an int in [0, 2**31), or None where allowed."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < 2**31:
+        expected = "None or an int" if allow_none else "an int"
+        raise ValueError(f"{name} must be {expected} in [0, 2**31); received {value!r}")
+    return int(value)
 
 
 def objective(name, beta, free_bits):
     """The training objective's settings, checked: (name, beta, free_bits)."""
     if name not in OBJECTIVES:
         raise ValueError(f"objective must be one of {list(OBJECTIVES)}; received {name!r}")
-    for key, value in (("beta", beta), ("free_bits", free_bits)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise ValueError(f"{key} must be a number >= 0; received {value!r}")
+    beta, free_bits = real(beta, "beta"), real(free_bits, "free_bits")
     if name == "iwae" and free_bits:
         raise ValueError("free_bits applies to the ELBO's KL term; objective='iwae' has none")
-    return name, float(beta), float(free_bits)
+    return name, beta, free_bits
 
 
 def shape_tuple(value, name):
@@ -36,8 +58,8 @@ def shape_tuple(value, name):
 
 
 def first_of(data):
-    """x out of x, (x,), (x, y) or (x, y, sample_weight)."""
-    if isinstance(data, (tuple, list)) and not isinstance(data, np.ndarray):
+    """x out of x, (x,), (x, y) or (x, y, sample_weight); a list is one array."""
+    if isinstance(data, tuple):
         if not data:
             raise ValueError("received an empty tuple where data x was expected")
         return data[0]
@@ -59,11 +81,43 @@ def check_shape(shape, event_shape, what):
         )
 
 
+def numeric_dtype(dtype):
+    """Signed or unsigned integers, floats or bools (not complex, dates or times)."""
+    return dtype.kind in "iufb"
+
+
+def check_array(x, event_shape, family, what):
+    """x as a float32 array of shape [N, *event_shape] in the family's support."""
+    try:
+        array = np.asarray(x)
+    except ValueError:
+        raise ValueError(f"{what} must be an array of shape [batch, {', '.join(map(str, event_shape))}]; "
+                         f"received nested sequences of different lengths") from None
+    if not numeric_dtype(array.dtype):
+        raise ValueError(f"{what} must be numeric (integer, float or bool); received an array of "
+                         f"dtype {array.dtype}")
+    if array.ndim == 0:
+        raise ValueError(f"{what} must have shape [batch, {', '.join(map(str, event_shape))}]; "
+                         f"received a scalar")
+    if array.shape[0] == 0:
+        raise ValueError(f"{what} is empty: received shape {array.shape}")
+    check_shape(array.shape[1:], event_shape, what)
+    with np.errstate(over="ignore"):
+        array = array.astype(np.float32)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{what} must be finite in float32 (|x| <= {FLOAT32_MAX:.3g}); "
+                         f"received NaN or inf (or values too large for float32)")
+    error = family.support_error(array)
+    if error:
+        raise ValueError(f"{what}: {error}")
+    return array
+
+
 def check_x(data, event_shape, family, what="x"):
     """Checks data x against the model before it is used.
 
-    Arrays are checked fully (shape, dtype, finiteness, the likelihood's
-    support); a `tf.data.Dataset` by its element spec.
+    Arrays are checked fully (shape, dtype, finiteness in float32, the
+    likelihood's support); a `tf.data.Dataset` by its element spec.
 
     Returns:
       The data, arrays converted to float32 numpy arrays.
@@ -78,16 +132,5 @@ def check_x(data, event_shape, family, what="x"):
         return data
     if isinstance(x, tf.Tensor) and not tf.executing_eagerly():
         return data
-    array = np.asarray(x)
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise ValueError(f"{what} must be numeric; received an array of dtype {array.dtype}")
-    if array.ndim == 0 or array.shape[0] == 0:
-        raise ValueError(f"{what} is empty: received shape {array.shape}")
-    check_shape(array.shape[1:], event_shape, what)
-    error = family.support_error(array)
-    if error:
-        raise ValueError(f"{what}: {error}")
-    array = array.astype(np.float32)
-    if isinstance(data, (tuple, list)):
-        return (array, *data[1:])
-    return array
+    array = check_array(x, event_shape, family, what)
+    return (array, *data[1:]) if isinstance(data, tuple) else array

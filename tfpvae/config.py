@@ -15,6 +15,8 @@ import json
 import tomllib
 from pathlib import Path
 
+from tfpvae import checks
+
 DEFAULTS = {
     "model": {
         "latent_dim": 8, "prior": "normal", "posterior": "normal", "likelihood": "bernoulli",
@@ -34,15 +36,18 @@ def read(path):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"config file {str(path)!r} does not exist")
-    text = path.read_text()
+    if path.suffix not in (".json", ".toml"):
+        raise ValueError(f"config file {str(path)!r} must end in .json or .toml")
+    kind = path.suffix[1:].upper()
     try:
-        if path.suffix == ".json":
-            return json.loads(text)
-        if path.suffix == ".toml":
-            return tomllib.loads(text)
+        text = path.read_text(encoding="utf-8")
+        return json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise ValueError(f"config file {str(path)!r} is not UTF-8 text") from None
+    except RecursionError:
+        raise ValueError(f"config file {str(path)!r} is nested too deeply to be a config") from None
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ValueError(f"config file {str(path)!r} is not valid {path.suffix[1:].upper()}: {error}") from None
-    raise ValueError(f"config file {str(path)!r} must end in .json or .toml")
+        raise ValueError(f"config file {str(path)!r} is not valid {kind}: {error}") from None
 
 
 def merge(*layers):
@@ -70,10 +75,15 @@ def merge(*layers):
 def check(config):
     """Errors for data and training values the model's own checks do not see."""
     data, training = config["data"], config["training"]
-    if str(data["binarize"]).lower() not in BINARIZE:
+    if not isinstance(data["dataset"], str):
+        raise ValueError(f"dataset must be a name or a path; received {data['dataset']!r}")
+    if not (isinstance(data["binarize"], str) and data["binarize"].lower() in BINARIZE):
         raise ValueError(f"binarize must be one of {list(BINARIZE)}; received {data['binarize']!r}")
-    if not 0.0 <= float(data["validation_split"]) < 1.0:
-        raise ValueError(f"validation_split must be in [0, 1); received {data['validation_split']!r}")
+    split = checks.real(data["validation_split"], "validation_split")
+    if not split < 1.0:
+        raise ValueError(f"validation_split must be in [0, 1); received {split!r}")
+    checks.real(training["learning_rate"], "learning_rate", strict=True)
+    checks.seed(training["seed"], "seed")
     for key, least in (("epochs", 1), ("batch_size", 1), ("warmup_epochs", 0)):
         value = training[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
@@ -81,13 +91,11 @@ def check(config):
             raise ValueError(f"{key} must be {kind}; received {value!r}")
     if training["strategy"] not in STRATEGIES:
         raise ValueError(f"strategy must be one of {list(STRATEGIES)}; received {training['strategy']!r}")
-    if not float(training["learning_rate"]) > 0:
-        raise ValueError(f"learning_rate must be > 0; received {training['learning_rate']!r}")
 
 
 def binarization(config):
     """"dynamic", "static" or None: what `binarize` means for this model."""
-    value = str(config["data"]["binarize"]).lower()
+    value = config["data"]["binarize"].lower()
     if value == "auto":
         likelihood = config["model"]["likelihood"]
         name = likelihood["name"] if isinstance(likelihood, dict) else likelihood

@@ -55,7 +55,7 @@ class VAE(keras.Model):
         self.event_shape = checks.shape_tuple(event_shape, "event_shape")
         self.latent_dim = checks.positive_int(latent_dim, "latent_dim")
         self.num_samples = checks.positive_int(num_samples, "num_samples")
-        self.seed = seed
+        self.seed = checks.seed(seed)
         self.encoder_net = networks.build(deserialize(encoder), "encoder", self.event_shape, latent_dim)
         self.decoder_net = networks.build(deserialize(decoder), "decoder", self.event_shape, latent_dim)
         self.encoder_spec, self.decoder_spec = serialize(encoder), serialize(decoder)
@@ -86,7 +86,7 @@ class VAE(keras.Model):
 
     def encode(self, x, training=False):
         """q(z|x), a `tfd.Distribution` with batch shape [B]."""
-        return self.posterior_of(tf.cast(self.checked(x), tf.float32), training=training)
+        return self.posterior_of(tf.cast(self.checked_x(x), tf.float32), training=training)
 
     def posterior_of(self, x, training=False):
         """q(z|x) for a float32 tensor x, unchecked."""
@@ -193,17 +193,21 @@ class VAE(keras.Model):
     def checked(self, x, what="x"):
         return checks.check_x(x, self.event_shape, self.likelihood_layer.family, what)
 
+    def checked_x(self, x, what="x"):
+        """x alone out of x or (x, y, ...), checked."""
+        return checks.first_of(self.checked(x, what))
+
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
-        x = self.checked(x)
+        x, y = unpacked(self.checked(x), y)
         if validation_data is not None:
             validation_data = self.checked(validation_data, "validation_data")
         return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
 
-    def evaluate(self, x=None, *args, **kwargs):
-        return super().evaluate(self.checked(x), *args, **kwargs)
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        return super().evaluate(*unpacked(self.checked(x), y), *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
-        return super().predict(self.checked(x), *args, **kwargs)
+        return super().predict(self.checked_x(x), *args, **kwargs)
 
     # --- evaluation over whole arrays -------------------------------------------
 
@@ -215,8 +219,10 @@ class VAE(keras.Model):
 
     def elbo(self, x, num_samples=None, batch_size=256):
         """Per-example ELBO, numpy [N], computed in batches."""
-        x = self.checked(x)
-        num_samples = checks.positive_int(num_samples or self.num_samples, "num_samples")
+        x = self.checked_x(x)
+        num_samples = checks.positive_int(self.num_samples if num_samples is None else num_samples,
+                                          "num_samples")
+        batch_size = checks.positive_int(batch_size, "batch_size")
         step = self.graph_function(("elbo", num_samples), lambda xb: tf.subtract(
             *self.elbo_terms(xb, num_samples=num_samples)))
         return np.concatenate([step(x[i:i + batch_size]).numpy() for i in range(0, len(x), batch_size)])
@@ -232,10 +238,13 @@ class VAE(keras.Model):
           numpy [N]; with `return_stderr`, also the delta-method standard error
           of each estimate.
         """
-        x = self.checked(x)
+        x = self.checked_x(x)
         k = checks.positive_int(num_samples, "num_samples")
+        batch_size = checks.positive_int(batch_size, "batch_size")
         size = math.prod(self.event_shape)
-        chunk = chunk_size or max(1, min(k, 2**25 // (batch_size * size)))
+        chunk = max(1, min(k, 2**25 // (batch_size * size)))
+        if chunk_size is not None:
+            chunk = checks.positive_int(chunk_size, "chunk_size")
         estimates, errors = [], []
         for i in range(0, len(x), batch_size):
             lse, lse2 = self.sum_weights(x[i:i + batch_size], k, chunk)
@@ -261,7 +270,8 @@ class VAE(keras.Model):
         Returns:
           (count, the per-dimension variances of the posterior means).
         """
-        x = self.checked(x)
+        x = self.checked_x(x)
+        batch_size = checks.positive_int(batch_size, "batch_size")
         step = self.graph_function("center", lambda xb: center(self.encode(xb)))
         means = np.concatenate([step(x[i:i + batch_size]).numpy() for i in range(0, len(x), batch_size)])
         variance = means.var(axis=0)
@@ -301,6 +311,14 @@ class VAE(keras.Model):
             "seed": self.seed,
         })
         return config
+
+
+def unpacked(data, y):
+    """(x, y) for Keras from checked data that may be an (x, y, ...) tuple."""
+    if isinstance(data, tuple):
+        x, data_y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return x, data_y if y is None else y
+    return data, y
 
 
 def multi_worker():

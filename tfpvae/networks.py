@@ -15,6 +15,8 @@ x to features, a decoder maps z to features.
 
 import keras
 
+from tfpvae import checks
+
 NETWORKS = {
     "mlp": {"units": [200, 200], "activation": "tanh"},
     "conv": {"filters": [32, 64], "units": 256, "activation": "relu"},
@@ -39,7 +41,26 @@ def spec_options(spec, what):
         raise ValueError(
             f"unknown options {sorted(unknown)} for {what} {name!r}; valid: {list(NETWORKS[name])}"
         )
-    return name, {**NETWORKS[name], **options}
+    options = {**NETWORKS[name], **options}
+    check_options(options, f"{what} {name!r}")
+    return name, options
+
+
+def check_options(options, where):
+    """Layer sizes are non-empty lists of positive ints; activations are names."""
+    for key in ("units", "filters"):
+        sizes = options.get(key)
+        if key == "units" and isinstance(sizes, int) and "filters" in options:
+            checks.positive_int(sizes, f"{where}: units")
+        elif sizes is not None:
+            if not isinstance(sizes, (list, tuple)) or not sizes:
+                raise ValueError(f"{where}: {key} must be a non-empty list of positive ints; "
+                                 f"received {sizes!r}")
+            for size in sizes:
+                checks.positive_int(size, f"{where}: each entry of {key}")
+    if not isinstance(options["activation"], str):
+        raise ValueError(f"{where}: activation must be a Keras activation name; "
+                         f"received {options['activation']!r}")
 
 
 def build(spec, what, event_shape, latent_dim):

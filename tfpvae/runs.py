@@ -80,10 +80,11 @@ def train(config, output=None, verbose="auto"):
     before the run directory is touched.
     """
     training = config["training"]
-    keras.utils.set_random_seed(training["seed"])
+    if training["seed"] is not None:
+        keras.utils.set_random_seed(training["seed"])
     train_data, val_x, test, event_shape = datasets(config)
     with distribution_strategy(training["strategy"]).scope():
-        vae = VAE.from_config({**config["model"], "event_shape": list(event_shape)})
+        vae = VAE(**{**config["model"], "event_shape": list(event_shape)})
         vae.compile(optimizer=keras.optimizers.Adam(training["learning_rate"]))
     run_dir = run_dir_for(output, config)
     history = fit(vae, run_dir, train_data, val_x, training, verbose)
@@ -96,15 +97,21 @@ def train(config, output=None, verbose="auto"):
 def datasets(config):
     """The training pipeline, validation x, test arrays and the event shape."""
     training, binarize = config["training"], configs.binarization(config)
-    train_arrays, val_arrays = data.split_validation(
-        data.load_arrays(config["data"]["dataset"], split="train"),
-        config["data"]["validation_split"], seed=training["seed"])
+    train_arrays, val_arrays = held_out(data.load_arrays(config["data"]["dataset"], split="train"),
+                                        config["data"]["validation_split"], training["seed"] or 0)
     train_data = data.to_dataset(train_arrays.x, batch_size=training["batch_size"],
-                                 binarize=binarize, seed=training["seed"])
-    val_x = val_arrays.x if len(val_arrays.x) else None
+                                 binarize=binarize, seed=training["seed"] or 0)
+    val_x = val_arrays.x if val_arrays is not None else None
     if val_x is not None and binarize:
         val_x = data.binarize_static(val_x, seed=2)
     return train_data, val_x, test_arrays(config), train_arrays.event_shape
+
+
+def held_out(arrays, fraction, seed):
+    """(training arrays, validation arrays or None when `fraction` is 0)."""
+    if not fraction:
+        return arrays, None
+    return data.split_validation(arrays, fraction, seed=seed)
 
 
 def fit(vae, run_dir, train_data, val_x, training, verbose):

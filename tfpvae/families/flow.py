@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfpvae import checks
 from tfpvae.families import made
 from tfpvae.families.base import Family
 
@@ -28,9 +29,9 @@ class Flow(Family):
     trainable = True
 
     def __init__(self, name, steps=2, hidden=32, seed=0):
-        for key, value in (("steps", steps), ("hidden", hidden)):
-            if not (isinstance(value, int) and value >= 1):
-                raise ValueError(f"{name!r}: {key} must be an int >= 1; received {value!r}")
+        steps = checks.positive_int(steps, f"{name!r}: steps")
+        hidden = checks.positive_int(hidden, f"{name!r}: hidden")
+        seed = checks.seed(seed, f"{name!r}: seed", allow_none=False)
         super().__init__(name, steps=steps, hidden=hidden, seed=seed)
         self.steps, self.hidden, self.seed = steps, hidden, seed
 

@@ -9,7 +9,9 @@ No closed-form KL exists: `kl="auto"` uses Monte Carlo.
 import numpy as np
 import tensorflow_probability as tfp
 
+from tfpvae import checks
 from tfpvae.families import made
+from tfpvae.families.independent import DEFAULT
 from tfpvae.families.normal import Normal
 
 tfd = tfp.distributions
@@ -29,11 +31,11 @@ class InverseAutoregressiveFlow(Normal):
 
     roles = ("posterior",)
 
-    def __init__(self, name, steps=2, hidden=32, min_scale=1e-4, seed=0):
-        for key, value in (("steps", steps), ("hidden", hidden)):
-            if not (isinstance(value, int) and value >= 1):
-                raise ValueError(f"{name!r}: {key} must be an int >= 1; received {value!r}")
+    def __init__(self, name, steps=2, hidden=32, min_scale=DEFAULT, seed=0):
         super().__init__(name, min_scale=min_scale)
+        steps = checks.positive_int(steps, f"{name!r}: steps")
+        hidden = checks.positive_int(hidden, f"{name!r}: hidden")
+        seed = checks.seed(seed, f"{name!r}: seed", allow_none=False)
         self.options.update(steps=steps, hidden=hidden, seed=seed)
         self.steps, self.hidden, self.seed = steps, hidden, seed
 

@@ -2,10 +2,12 @@
 
 import tensorflow_probability as tfp
 
+from tfpvae import checks
 from tfpvae.families.base import Family, constraint, unflatten
 
 tfd = tfp.distributions
 tfb = tfp.bijectors
+DEFAULT = object()  # min_scale not given: 1e-4 where the family has a scale
 
 
 class Independent(Family):
@@ -23,13 +25,17 @@ class Independent(Family):
     parameters = ()
     elementwise = True
 
-    def __init__(self, name, min_scale=1e-4, **options):
-        if not min_scale > 0:
-            raise ValueError(f"{name!r}: min_scale must be > 0; received {min_scale!r}")
+    def __init__(self, name, min_scale=DEFAULT):
         if self.has_scales():
-            options = {"min_scale": min_scale, **options}
-        super().__init__(name, **options)
-        self.min_scale = min_scale
+            self.min_scale = checks.real(1e-4 if min_scale is DEFAULT else min_scale,
+                                         f"{name!r}: min_scale", strict=True)
+            super().__init__(name, min_scale=self.min_scale)
+            return
+        if min_scale is not DEFAULT:
+            raise ValueError(f"{name!r} has no scale parameter, so min_scale does not apply; "
+                             f"received min_scale={min_scale!r}")
+        super().__init__(name)
+        self.min_scale = None
 
     @classmethod
     def has_scales(cls):

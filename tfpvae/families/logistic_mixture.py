@@ -9,7 +9,9 @@ the components' log-masses.
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfpvae import checks
 from tfpvae.families.base import constraint
+from tfpvae.families.independent import DEFAULT
 from tfpvae.families.levels import LevelsFamily
 
 tfd = tfp.distributions
@@ -26,11 +28,10 @@ class LogisticMixture(LevelsFamily):
     distribution_class = tfd.Logistic
     parameters = ("loc", "scale")
 
-    def __init__(self, name, components=5, min_scale=1e-4):
-        if not (isinstance(components, int) and components >= 1):
-            raise ValueError(f"{name!r}: components must be an int >= 1; received {components!r}")
-        super().__init__(name, min_scale=min_scale, components=components)
-        self.components = components
+    def __init__(self, name, components=5, min_scale=DEFAULT):
+        super().__init__(name, min_scale=min_scale)
+        self.components = checks.positive_int(components, f"{name!r}: components")
+        self.options["components"] = self.components
 
     def num_params(self, event_size):
         return 3 * self.components * event_size

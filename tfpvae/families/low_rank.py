@@ -9,6 +9,7 @@ I + W^T W, well conditioned however small d gets.
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfpvae import checks
 from tfpvae.families.base import Family, constraint, over_event
 
 tfd = tfp.distributions
@@ -28,10 +29,8 @@ class LowRank(Family):
     fits = "real-valued data with a few directions of correlation"
 
     def __init__(self, name, rank=2, min_scale=1e-4):
-        if not (isinstance(rank, int) and rank >= 1):
-            raise ValueError(f"{name!r}: rank must be an int >= 1; received {rank!r}")
-        if not min_scale > 0:
-            raise ValueError(f"{name!r}: min_scale must be > 0; received {min_scale!r}")
+        rank = checks.positive_int(rank, f"{name!r}: rank")
+        min_scale = checks.real(min_scale, f"{name!r}: min_scale", strict=True)
         super().__init__(name, rank=rank, min_scale=min_scale)
         self.rank, self.min_scale = rank, min_scale
 

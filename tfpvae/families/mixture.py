@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfpvae import checks
 from tfpvae.families.base import Family, constraint, inverse_softplus
 
 tfd = tfp.distributions
@@ -25,10 +26,9 @@ class Mixture(Family):
     trainable = True
 
     def __init__(self, name, components=10, min_scale=1e-4, seed=0):
-        if not (isinstance(components, int) and components >= 1):
-            raise ValueError(f"{name!r}: components must be an int >= 1; received {components!r}")
-        if not min_scale > 0:
-            raise ValueError(f"{name!r}: min_scale must be > 0; received {min_scale!r}")
+        components = checks.positive_int(components, f"{name!r}: components")
+        min_scale = checks.real(min_scale, f"{name!r}: min_scale", strict=True)
+        seed = checks.seed(seed, f"{name!r}: seed", allow_none=False)
         super().__init__(name, components=components, min_scale=min_scale, seed=seed)
         self.components, self.min_scale, self.seed = components, min_scale, seed
 

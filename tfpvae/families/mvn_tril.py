@@ -3,6 +3,7 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfpvae import checks
 from tfpvae.families.base import Family, over_event
 
 tfd = tfp.distributions
@@ -25,8 +26,7 @@ class MultivariateNormalTriL(Family):
     fits = "low-dimensional real-valued data with correlated dimensions"
 
     def __init__(self, name, min_scale=1e-4):
-        if not min_scale > 0:
-            raise ValueError(f"{name!r}: min_scale must be > 0; received {min_scale!r}")
+        min_scale = checks.real(min_scale, f"{name!r}: min_scale", strict=True)
         super().__init__(name, min_scale=min_scale)
         self.min_scale = min_scale
 

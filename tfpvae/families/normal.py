@@ -4,8 +4,9 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfpvae import checks
 from tfpvae.families.base import constraint, inverse_softplus, unflatten
-from tfpvae.families.independent import Independent
+from tfpvae.families.independent import DEFAULT, Independent
 
 tfd = tfp.distributions
 SCALES = ("network", "shared")
@@ -32,13 +33,16 @@ class Normal(Independent):
     trainable = True
     fits = "real-valued data"
 
-    def __init__(self, name, min_scale=1e-4, scale="network"):
-        fixed = isinstance(scale, (int, float)) and not isinstance(scale, bool) and scale > 0
-        if not (fixed or scale in SCALES):
-            raise ValueError(f"{name!r}: scale must be one of {list(SCALES)} or a positive "
-                             f"number; received {scale!r}")
-        options = {} if scale == "network" else {"scale": scale}
-        super().__init__(name, min_scale=min_scale, **options)
+    def __init__(self, name, min_scale=DEFAULT, scale="network"):
+        super().__init__(name, min_scale=min_scale)
+        if not (isinstance(scale, str) and scale in SCALES):
+            try:
+                scale = checks.real(scale, "scale", strict=True)
+            except ValueError:
+                raise ValueError(f"{name!r}: scale must be one of {list(SCALES)} or a finite "
+                                 f"number > 0; received {scale!r}") from None
+        if scale != "network":
+            self.options["scale"] = scale
         self.scale = scale
 
     def num_params(self, event_size):

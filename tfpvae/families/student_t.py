@@ -2,8 +2,9 @@
 
 import tensorflow_probability as tfp
 
+from tfpvae import checks
 from tfpvae.families.base import constraint, unflatten
-from tfpvae.families.independent import Independent
+from tfpvae.families.independent import DEFAULT, Independent
 
 tfd = tfp.distributions
 
@@ -20,11 +21,10 @@ class StudentT(Independent):
     parameters = ("df", "loc", "scale")
     fits = "real-valued data with outliers"
 
-    def __init__(self, name, min_scale=1e-4, min_df=2.0):
-        if not min_df > 0:
-            raise ValueError(f"{name!r}: min_df must be > 0; received {min_df!r}")
-        super().__init__(name, min_scale=min_scale, min_df=min_df)
-        self.min_df = min_df
+    def __init__(self, name, min_scale=DEFAULT, min_df=2.0):
+        super().__init__(name, min_scale=min_scale)
+        self.min_df = checks.real(min_df, f"{name!r}: min_df", strict=True)
+        self.options["min_df"] = self.min_df
 
     def constrained(self, params, event_shape):
         raw_df, loc, raw_scale = unflatten(params, event_shape, 3)

@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfpvae import checks
 from tfpvae.families.base import Family
 
 tfd = tfp.distributions
@@ -28,8 +29,8 @@ class VampPrior(Family):
     needs_encoder = True
 
     def __init__(self, name, components=50, seed=0):
-        if not (isinstance(components, int) and components >= 1):
-            raise ValueError(f"{name!r}: components must be an int >= 1; received {components!r}")
+        components = checks.positive_int(components, f"{name!r}: components")
+        seed = checks.seed(seed, f"{name!r}: seed", allow_none=False)
         super().__init__(name, components=components, seed=seed)
         self.components, self.seed = components, seed
 
