@@ -47,6 +47,19 @@ def objective(name, beta, free_bits):
     return name, beta, free_bits
 
 
+def spec(value, what):
+    """(name, options) of a spec: a name, or a dict {"name": ..., **options}.
+
+    `what` begins the error message, e.g. "a prior spec must be".
+    """
+    if isinstance(value, str):
+        return value, {}
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        options = dict(value)
+        return options.pop("name"), options
+    raise ValueError(f"{what} a name or a dict with a 'name' key; received {value!r}")
+
+
 def shape_tuple(value, name):
     try:
         shape = tuple(value)

@@ -25,15 +25,7 @@ NETWORKS = {
 
 def spec_options(spec, what):
     """(name, options with defaults filled in) of a network spec."""
-    if isinstance(spec, str):
-        name, options = spec, {}
-    elif isinstance(spec, dict) and isinstance(spec.get("name"), str):
-        options = dict(spec)
-        name = options.pop("name")
-    else:
-        raise ValueError(
-            f"{what} must be a Keras layer, a name or a dict with a 'name' key; received {spec!r}"
-        )
+    name, options = checks.spec(spec, f"{what} must be a Keras layer,")
     if name not in NETWORKS:
         raise ValueError(f"unknown {what} {name!r}; valid names: {list(NETWORKS)}")
     unknown = set(options) - set(NETWORKS[name])

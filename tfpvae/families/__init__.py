@@ -8,6 +8,7 @@ A spec is a name or `{"name": ..., **options}`:
 Adding a family is one file declaring a `Family` subclass and one line here.
 """
 
+from tfpvae import checks
 from tfpvae.families.base import ROLES, Family
 from tfpvae.families.bernoulli import Bernoulli
 from tfpvae.families.beta import Beta
@@ -79,15 +80,7 @@ def get(spec, role):
         raise ValueError(f"role must be one of {list(ROLES)}; received {role!r}")
     if isinstance(spec, Family):
         return spec
-    if isinstance(spec, str):
-        name, options = spec, {}
-    elif isinstance(spec, dict) and isinstance(spec.get("name"), str):
-        options = dict(spec)
-        name = options.pop("name")
-    else:
-        raise ValueError(
-            f"a {role} spec must be a name or a dict with a 'name' key; received {spec!r}"
-        )
+    name, options = checks.spec(spec, f"a {role} spec must be")
     valid = _REGISTRY[role]
     if name not in valid:
         raise ValueError(f"unknown {role} family {name!r}; valid {role} families: {list(valid)}")
