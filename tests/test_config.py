@@ -14,7 +14,7 @@ def test_merge_layers_in_order():
     ({"training": {"epoch": 3}}, r"unknown keys \['epoch'\] in config section 'training'"),
     ({"training": 3}, "must be a table/dict"),
     ({"data": {"validation_split": 1.5}}, r"validation_split must be in \[0, 1\)"),
-    ({"training": {"learning_rate": 0}}, "learning_rate must be > 0"),
+    ({"training": {"learning_rate": 0}}, "learning_rate must be a finite number > 0"),
 ])
 def test_bad_configs_are_named(layer, match):
     with pytest.raises(ValueError, match=match):

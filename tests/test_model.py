@@ -279,8 +279,8 @@ def test_active_units(digits):
 
 @pytest.mark.parametrize("kwargs,match", [
     ({"objective": "vimco"}, r"objective must be one of \['elbo', 'iwae'\]"),
-    ({"beta": -1}, "beta must be a number >= 0; received -1"),
-    ({"free_bits": "1"}, "free_bits must be a number"),
+    ({"beta": -1}, "beta must be a finite number >= 0; received -1"),
+    ({"free_bits": "1"}, "free_bits must be a finite number"),
     ({"objective": "iwae", "free_bits": 1.0}, "objective='iwae' has none"),
 ])
 def test_bad_objective_settings(kwargs, match):
