@@ -204,6 +204,8 @@ class VAE(keras.Model):
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         x, y = unpacked(self.checked(x), y)
+        if isinstance(x, tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)  # a dataset is shuffled by its own pipeline
         if validation_data is not None:
             validation_data = self.checked(validation_data, "validation_data")
         return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
