@@ -8,19 +8,6 @@ import pytest  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
 
-def pytest_addoption(parser):
-    parser.addoption("--runslow", action="store_true", help="also run tests marked slow")
-
-
-def pytest_collection_modifyitems(config, items):
-    if config.getoption("--runslow"):
-        return
-    skip = pytest.mark.skip(reason="slow: run with --runslow")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
-
-
 @pytest.fixture(autouse=True)
 def seeded():
     keras.utils.set_random_seed(1234)
