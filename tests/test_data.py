@@ -182,7 +182,7 @@ def test_tfds_mnist_under_mock_data():
 
 
 def test_tfds_offline_fails_fast_with_a_local_file_hint(tmp_path):
-    if data.reachable(*data.proxy_address(*data.TFDS_HOST)):
+    if data.tfds.reachable(*data.tfds.proxy_address(*data.tfds.TFDS_HOST)):
         pytest.skip("the network is up, so tfds would really download fashion_mnist")
     start = time.monotonic()
     with pytest.raises(ValueError) as error:

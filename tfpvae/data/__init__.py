@@ -1,0 +1,199 @@
+"""Data for the VAEs: arrays from files, scikit-learn or tfds, and input pipelines.
+
+`load_arrays` reads one split of a source into an `Arrays`; `to_dataset` turns
+arrays into a batched `tf.data.Dataset` (optionally binarized); `load` does both.
+
+Sources:
+  "digits": scikit-learn's bundled 8x8 digits (no download), event shape
+    (8, 8, 1); train is the first 1500 examples, test the last 297.
+  a tensorflow-datasets name ("mnist", "binarized_mnist", "fashion_mnist",
+    "cifar10", ...): loaded from the tfds data dir when prepared there, else
+    downloaded; without network this fails within seconds with a ValueError
+    that says how to use a local file instead.
+  a local file or folder: a Keras-format .npz (x_train, y_train, x_test,
+    y_test; the y arrays optional), an .npz holding a single array, an .npy
+    array, an MNIST IDX file (*-idx3-ubyte, gzipped or not; labels from the
+    sibling *-idx1-ubyte file when present), or a folder of PNG/JPEG images
+    (labels from subfolder names when the images are in subfolders).
+  a numpy array [N, ...].
+
+Sources without their own train/test split (an .npy, a single-array .npz, an
+IDX file whose name holds neither "train" nor "t10k"/"test", an image folder,
+an in-memory array) are shuffled with a fixed seed (0), then train is the first
+90% of the examples and test the last 10%.
+"""
+
+import pathlib
+
+import numpy as np
+import tensorflow as tf
+
+from tfpvae import checks
+from tfpvae.data.arrays import (SPLITS, Arrays, check_unit_interval, labels, load_digits, numeric,
+                                 split_arrays, subset)
+from tfpvae.data.files import is_path, load_path
+from tfpvae.data.tfds import is_tfds_name, load_tfds
+
+BINARIZE = (None, "static", "dynamic")
+
+
+# --- the public interface ---------------------------------------------------------
+
+
+def load_arrays(source, split="train", scale=True, data_dir=None):
+    """Loads one split of a source into memory (see the module docstring for sources).
+
+    Args:
+      source: "digits", a tensorflow-datasets name, a path to a file or
+        folder, or a numpy array [N, ...].
+      split: "train" or "test" (tfds names also take any tfds split string).
+      scale: divide integer images by 255 (digits by 16) into [0, 1]; integer
+        data that is already 0/1 and float data are left as they are.
+      data_dir: tensorflow-datasets data dir (None: tfds's default).
+
+    Returns:
+      An `Arrays`. Examples [N, H, W] get a channel axis: [N, H, W, 1].
+
+    Raises:
+      FileNotFoundError: a path that does not exist.
+      ValueError: anything else that cannot be loaded, naming the source.
+    """
+    if isinstance(source, np.ndarray):
+        return split_arrays(source, None, "array of shape " + str(source.shape), split, scale)
+    if split not in SPLITS and not is_tfds_name(source):
+        raise ValueError(f"split must be one of {SPLITS}; received {split!r}")
+    if isinstance(source, str) and source == "digits":
+        return load_digits(split, scale)
+    if is_path(source):
+        return load_path(pathlib.Path(source).expanduser(), split, scale)
+    if isinstance(source, str):
+        return load_tfds(source, split, scale, data_dir)
+    raise ValueError(f"source must be a name, a path or a numpy array; received {type(source).__name__}")
+
+
+def binarize_static(x, seed=0):
+    """One fixed Bernoulli draw per value: 1 where uniform < x, else 0.
+
+    Args:
+      x: array with values in [0, 1].
+      seed: seed of the draw; the same seed gives the same result.
+
+    Returns:
+      float32 array of x's shape with values in {0, 1}.
+    """
+    x = check_unit_interval(x, "binarize_static")
+    return (np.random.default_rng(seed).uniform(size=x.shape) < x).astype(np.float32)
+
+
+def split_validation(arrays, fraction, seed=0):
+    """Shuffles the examples with a fixed seed, then splits off a validation part.
+
+    Args:
+      arrays: an `Arrays`.
+      fraction: share of examples for validation, 0 < fraction < 1; at least
+        one example goes to each part.
+      seed: seed of the shuffle.
+
+    Returns:
+      (train, validation), two `Arrays`.
+    """
+    n = len(arrays.x)
+    is_number = isinstance(fraction, (int, float, np.floating)) and not isinstance(fraction, bool)
+    if not is_number or not 0 < fraction < 1:
+        raise ValueError(f"fraction must be a number in (0, 1); received {fraction!r}")
+    count = round(fraction * n)
+    if not 0 < count < n:
+        raise ValueError(f"fraction={fraction} of {n} examples leaves an empty part; "
+                         f"{arrays.source} needs more examples or another fraction")
+    order = np.random.default_rng(seed).permutation(n)
+    parts = order[:n - count], order[n - count:]
+    names = (f"{arrays.source} without {count} validation examples",
+             f"{arrays.source} validation part")
+    return tuple(subset(arrays, index, name) for index, name in zip(parts, names))
+
+
+def to_dataset(x, y=None, batch_size=100, shuffle=True, binarize=None, seed=0):
+    """A batched `tf.data.Dataset` of x (and y), cached in memory.
+
+    Args:
+      x: array [N, ...].
+      y: optional labels [N]; the dataset then yields (x, y) tuples.
+      batch_size: examples per batch (the last batch may be smaller).
+      shuffle: reshuffle the examples every epoch (seeded).
+      binarize: None (x as it is), "static" (one fixed Bernoulli draw,
+        `binarize_static`) or "dynamic" (a fresh Bernoulli draw of every
+        batch in every epoch, inside the graph). Both need x in [0, 1].
+      seed: seed of the shuffle and of the binarization.
+
+    Returns:
+      A `tf.data.Dataset` of float32 x batches (or (x, y) tuples), prefetched.
+    """
+    if binarize not in BINARIZE:
+        raise ValueError(f"binarize must be one of {BINARIZE}; received {binarize!r}")
+    batch_size = checks.positive_int(batch_size, "batch_size")
+    x = numeric(x, "x")
+    if binarize is not None:
+        x = check_unit_interval(x, f"binarize={binarize!r}")
+    x = binarize_static(x, seed) if binarize == "static" else x.astype(np.float32)
+    y = None if y is None else labels(y, len(x), "y")
+    dataset = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y)).cache()
+    if shuffle:
+        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size)
+    if binarize == "dynamic":
+        dataset = binarized_dynamically(dataset, seed, labelled=y is not None)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def load(source, split="train", batch_size=100, binarize=None, scale=True, seed=0):
+    """`load_arrays` then `to_dataset`: a dataset of x batches, shuffled for "train".
+
+    Args:
+      source: see `load_arrays`.
+      split: "train" (shuffled every epoch) or "test" (in order).
+      batch_size: examples per batch.
+      binarize: None, "static" or "dynamic" (see `to_dataset`).
+      scale: see `load_arrays`.
+      seed: seed of the shuffle and of the binarization.
+
+    Returns:
+      (dataset, event_shape): the dataset yields float32 x batches (no labels).
+    """
+    arrays = load_arrays(source, split=split, scale=scale)
+    dataset = to_dataset(arrays.x, batch_size=batch_size, shuffle=split == "train",
+                         binarize=binarize, seed=seed)
+    return dataset, arrays.event_shape
+
+
+# --- dynamic binarization -------------------------------------------------------------
+
+
+def binarized_dynamically(dataset, seed, labelled):
+    """Maps each batch x to a fresh Bernoulli draw, new in every epoch.
+
+    A seeded `tf.data.Dataset.random` stream (re-randomized per iteration)
+    gives each batch a stateless seed, so the draws happen in the graph, are
+    reproducible, and differ between epochs.
+
+    Args:
+      dataset: batches of x in [0, 1], or of (x, y).
+      seed: seed of the stream.
+      labelled: whether elements are (x, y) tuples.
+
+    Returns:
+      The mapped dataset.
+    """
+    def draw(x, key):
+        pair = tf.stack([key, tf.constant(seed or 0, tf.int64)])
+        uniform = tf.random.stateless_uniform(tf.shape(x), seed=pair)
+        return tf.cast(uniform < x, tf.float32)
+
+    keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    pairs = tf.data.Dataset.zip((dataset, keys))
+    if labelled:
+        return pairs.map(lambda xy, key: (draw(xy[0], key), xy[1]), num_parallel_calls=tf.data.AUTOTUNE)
+    return pairs.map(draw, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+__all__ = ["Arrays", "BINARIZE", "SPLITS", "binarize_static", "load", "load_arrays", "split_validation",
+           "to_dataset"]
