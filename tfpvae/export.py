@@ -21,6 +21,7 @@ closed form (a flow, `iaf`); its `mean` is then the flow of the base mean, the
 point `reconstruct` decodes.
 """
 
+import math
 import os
 import shutil
 import uuid
@@ -166,12 +167,33 @@ def signature_functions(vae):
         return {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl}
 
     def log_likelihood(x, num_samples, seed):
-        log_w = objectives.log_weights(
-            vae.encode(x), vae.prior(), vae.decode, x, positive(num_samples), seed_pair(seed))
-        return {"log_likelihood": objectives.log_mean_exp(log_w, axis=0)}
+        return {"log_likelihood": chunked_log_likelihood(vae, x, positive(num_samples), seed_pair(seed))}
 
     return {"reconstruct": reconstruct, "encode": encode, "decode": decode,
             "sample": sample, "elbo": elbo, "log_likelihood": log_likelihood}
+
+
+def chunked_log_likelihood(vae, x, k, seed, floats_per_chunk=2**25):
+    """log (1/k) sum_i w_i over k draws, in chunks whose decoded x hold about
+    `floats_per_chunk` floats, so large k fits in memory.
+
+    The first chunk uses `seed` itself and chunk i > 0 the seed folded with its
+    first index, so for k within one chunk this is exactly `log_weights` with
+    `seed`.
+    """
+    q, prior = vae.encode(x), vae.prior()
+    size = math.prod(vae.event_shape)
+    chunk = tf.maximum(1, floats_per_chunk // (tf.shape(x)[0] * size))
+
+    def body(start, total):
+        count = tf.minimum(chunk, k - start)
+        chunk_seed = tf.where(start > 0, tf.random.experimental.stateless_fold_in(seed, start), seed)
+        log_w = objectives.log_weights(q, prior, vae.decode, x, count, chunk_seed)
+        return start + count, tf.reduce_logsumexp(tf.stack([total, tf.reduce_logsumexp(log_w, 0)]), 0)
+
+    total = tf.fill(tf.shape(x)[:1], tf.constant(-float("inf")))
+    _, total = tf.while_loop(lambda start, _: start < k, body, [tf.constant(0), total])
+    return total - tf.math.log(tf.cast(k, tf.float32))
 
 
 def stddev_of(q):
