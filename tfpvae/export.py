@@ -173,7 +173,7 @@ def signature_functions(vae):
             "sample": sample, "elbo": elbo, "log_likelihood": log_likelihood}
 
 
-def chunked_log_likelihood(vae, x, k, seed, floats_per_chunk=2**25):
+def chunked_log_likelihood(vae, x, k, seed, floats_per_chunk=objectives.FLOATS_PER_CHUNK):
     """log (1/k) sum_i w_i over k draws, in chunks whose decoded x hold about
     `floats_per_chunk` floats, so large k fits in memory.
 

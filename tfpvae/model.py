@@ -249,7 +249,7 @@ class VAE(keras.Model):
         k = checks.positive_int(num_samples, "num_samples")
         batch_size = checks.positive_int(batch_size, "batch_size")
         size = math.prod(self.event_shape)
-        chunk = max(1, min(k, 2**25 // (batch_size * size)))
+        chunk = max(1, min(k, objectives.FLOATS_PER_CHUNK // (batch_size * size)))
         if chunk_size is not None:
             chunk = checks.positive_int(chunk_size, "chunk_size")
         estimates, errors = [], []

@@ -21,6 +21,8 @@ import tensorflow_probability as tfp
 tfd = tfp.distributions
 
 KL_FORMS = ("auto", "analytic", "mc")
+# Importance samples are drawn in chunks whose decoded x hold about this many floats.
+FLOATS_PER_CHUNK = 2**25
 
 
 def kl_form(q, p, kl="auto"):

@@ -113,11 +113,6 @@ class Family:
         return f"{type(self).__name__}({self.get_config()})"
 
 
-def split_last(params, sizes):
-    """Splits the last axis of `params` into pieces of the given sizes."""
-    return tf.split(params, sizes, axis=-1)
-
-
 def unflatten(params, event_shape, count):
     """Reshapes `[..., count * n]` into `count` tensors of shape `[..., *event_shape]`."""
     shape = tf.concat([tf.shape(params)[:-1], list(event_shape), [count]], axis=0)
