@@ -18,7 +18,7 @@ def run(script, *args, cwd=None):
 
 def test_every_example_is_tested():
     tested = {"train_digits.py", "mlp_mnist.py", "conv_vae.py", "latent_2d.py",
-              "real_valued.py", "swap_family.py"}
+              "real_valued.py", "swap_family.py", "conditional.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -57,3 +57,11 @@ def test_swap_family_prints_three_rows():
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[1:] if line.strip()}
     assert set(rows) == {"normal", "learned_normal", "mixture"}
     assert rows["normal"][0] == "analytic" and rows["mixture"][0] == "mc"
+
+
+def test_conditional_prints_both_elbos_and_draws_a_grid(tmp_path):
+    out = run("conditional.py", "--epochs", 2, "--output", tmp_path / "c.png")
+    with_labels = re.search(rf"test ELBO with labels\s+{NUMBER} nats", out)
+    without = re.search(rf"test ELBO without labels\s+{NUMBER} nats", out)
+    assert with_labels and without, out
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"

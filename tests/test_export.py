@@ -122,21 +122,22 @@ def call_inputs():
 
 
 def expected_outputs(vae, inputs):
-    """What each signature should return, computed by the live model."""
-    x, z, seed = inputs["x"], inputs["z"], int(inputs["seed"])
+    """What each signature should return, computed by the live model; a
+    conditional model's inputs hold its context `c`, one row per example."""
+    x, z, seed, c = inputs["x"], inputs["z"], int(inputs["seed"]), inputs.get("c")
     pair = tf.constant([0, seed], tf.int32)
-    q, px, prior = vae.encode(x), vae.decode(z), vae.prior()
-    reconstruction, kl = objectives.elbo_terms(q, prior, vae.decode, x, vae.num_samples,
-                                               vae.kl_form, pair)
-    n, k = int(inputs["n"]), int(inputs["k"])
-    log_w = objectives.log_weights(q, prior, vae.decode, x, k, pair)
-    recon = {"reconstruction": vae(x)}
+    q, px, prior = vae.encode(x, c), vae.decode(z, c), vae.prior()
+    decode = lambda z: vae.decode(z, c)  # noqa: E731
+    reconstruction, kl = objectives.elbo_terms(q, prior, decode, x, vae.num_samples, vae.kl_form, pair)
+    n, k = (len(c), int(inputs["k"])) if c is not None else (int(inputs["n"]), int(inputs["k"]))
+    log_w = objectives.log_weights(q, prior, decode, x, k, pair)
+    recon = {"reconstruction": vae((x, c) if c is not None else x)}
     return {
         "serving_default": recon,
         "reconstruct": recon,
         "encode": {"mean": center(q), **stddev_of(q), "z": q.sample(seed=pair)},
         "decode": {"mean": px.mean(), "sample": px.sample(seed=pair)},
-        "sample": {"x": vae.sample(n, seed=seed), "mean": vae.sample(n, seed=seed, mean=True)},
+        "sample": {"x": vae.sample(n, seed=seed, c=c), "mean": vae.sample(n, seed=seed, mean=True, c=c)},
         "elbo": {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl},
         "log_likelihood": {"log_likelihood": tf.reduce_logsumexp(log_w, 0) - np.log(k)},
     }
@@ -258,6 +259,30 @@ def test_sample_count_is_checked_in_the_graph(served):
     with pytest.raises(tf.errors.InvalidArgumentError, match="num_samples must be a positive int"):
         loaded.signatures["log_likelihood"](x=tf.constant(inputs["x"]), num_samples=tf.constant(0),
                                             seed=tf.constant(SEED))
+
+
+@pytest.mark.parametrize("encoder", [SMALL, {"name": "conv", "filters": [4], "units": 16}])
+def test_a_conditional_vae_exports_with_its_context(tmp_path, encoder):
+    """Every signature takes the context c [B, C] (one-hot labels here) and
+    matches the live model given the same c; `sample` draws one x per row of c."""
+    vae = small_vae(context_dim=3, encoder=encoder)
+    rng = np.random.RandomState(2)
+    inputs = {**signature_inputs(vae, rng), "c": np.eye(3, dtype=np.float32)[rng.randint(0, 3, BATCH)]}
+    np.savez(tmp_path / "inputs.npz", **inputs)
+    calls = {name: {**keys, "c": "c"} for name, keys in call_inputs().items()}
+    calls["sample"] = {"seed": "seed", "c": "c"}
+    child = Child(tmp_path)
+    child.send({"dir": export(vae, tmp_path / "m"), "inputs": str(tmp_path / "inputs.npz"),
+                "outputs": str(tmp_path / "out"), "calls": calls})
+    assert child.report()["loaded"] == []
+    expected = expected_outputs(vae, inputs)
+    for signature in SIGNATURES:
+        received = outputs_of(tmp_path / "out", signature)
+        assert sorted(received) == sorted(expected[signature]), signature
+        for output, value in expected[signature].items():
+            np.testing.assert_allclose(received[output], value, rtol=1e-5, atol=1e-5,
+                                       err_msg=f"{signature}/{output}")
+    assert outputs_of(tmp_path / "out", "sample")["x"].shape == (BATCH, *vae.event_shape)
 
 
 def test_saved_model_cli_shows_and_runs_the_signatures(served, tmp_path):

@@ -3,22 +3,19 @@
     import tfpvae
     vae = tfpvae.VAE(event_shape=(28, 28, 1), latent_dim=16)
 
-Submodules load on first use, so `tfpvae --help` starts without TensorFlow.
+Importing tfpvae registers its Keras classes, so `keras.models.load_model`
+reads saved tfpvae models. TensorFlow's C++ start-up lines are silenced unless
+TF_CPP_MIN_LOG_LEVEL is set (see `tfpvae.startup`).
 """
-
-import importlib
 
 __version__ = "0.1.0"
 
-SUBMODULES = ("callbacks", "data", "families", "layers", "networks", "objectives", "plots")
-__all__ = ["VAE", *SUBMODULES, "__version__"]
+from tfpvae import startup  # noqa: E402
 
+startup.import_tensorflow()
 
-def __getattr__(name):
-    if name == "VAE":
-        from tfpvae.model import VAE
+from tfpvae import callbacks, data, families, layers, networks, objectives, plots  # noqa: E402
+from tfpvae.model import VAE  # noqa: E402
 
-        return VAE
-    if name in SUBMODULES:
-        return importlib.import_module(f"tfpvae.{name}")
-    raise AttributeError(f"module 'tfpvae' has no attribute {name!r}")
+__all__ = ["VAE", "callbacks", "data", "families", "layers", "networks", "objectives", "plots",
+           "__version__"]

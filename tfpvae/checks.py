@@ -17,6 +17,13 @@ def positive_int(value, name):
     return int(value)
 
 
+def non_negative_int(value, name):
+    """`value` as an int >= 0 (bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be an int >= 0; received {value!r}")
+    return int(value)
+
+
 def real(value, name, low=0.0, strict=False):
     """`value` as a finite float, >= low (> low if strict), small enough for float32."""
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)

@@ -7,15 +7,13 @@
 """
 
 import argparse
-import contextlib
 import json
-import os
 import sys
 import traceback
 
 MODEL_FLAGS = {"latent_dim": int, "prior": "spec", "posterior": "spec", "likelihood": "spec",
                "encoder": "spec", "decoder": "spec", "kl": str, "num_samples": int,
-               "objective": str, "beta": float, "free_bits": float}
+               "objective": str, "beta": float, "free_bits": float, "context_dim": int}
 DATA_FLAGS = {"dataset": str, "binarize": str, "validation_split": float}
 TRAINING_FLAGS = {"epochs": int, "batch_size": int, "learning_rate": float, "seed": int,
                   "warmup_epochs": int, "strategy": str}
@@ -48,6 +46,8 @@ def parser():
     sample.add_argument("--output", help="PNG path (default: RUN_DIR/samples.png)")
     sample.add_argument("--seed", type=int)
     sample.add_argument("--draw", action="store_true", help="random draws x ~ p(x|z), not means")
+    sample.add_argument("--label", type=int,
+                        help="a conditional run's label for every sample (default: row i has label i)")
 
     export = commands.add_parser("export", help="write a TF SavedModel for serving")
     export.add_argument("run_dir")
@@ -57,25 +57,12 @@ def parser():
     return main
 
 
-@contextlib.contextmanager
-def quiet_stderr():
-    """Silences the C++ start-up lines TensorFlow prints before its logging is set up."""
-    saved = os.dup(2)
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def import_tensorflow():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with quiet_stderr():
-        import tensorflow as tf
+    from tfpvae import startup
 
-        tf.config.list_physical_devices()
+    startup.import_tensorflow()
+    import tensorflow as tf
+
     tf.get_logger().setLevel("ERROR")
 
 
@@ -117,7 +104,7 @@ def run_evaluate(args):
 def run_sample(args):
     from tfpvae import runs
 
-    path = runs.sample(args.run_dir, args.num, args.output, args.seed, args.draw)
+    path = runs.sample(args.run_dir, args.num, args.output, args.seed, args.draw, args.label)
     print(f"samples: {path} and {path.with_suffix('.npy')}")
 
 

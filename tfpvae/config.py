@@ -21,7 +21,7 @@ DEFAULTS = {
     "model": {
         "latent_dim": 8, "prior": "normal", "posterior": "normal", "likelihood": "bernoulli",
         "encoder": "mlp", "decoder": "mlp", "kl": "auto", "num_samples": 1,
-        "objective": "elbo", "beta": 1.0, "free_bits": 0.0,
+        "objective": "elbo", "beta": 1.0, "free_bits": 0.0, "context_dim": 0,
     },
     "data": {"dataset": "digits", "binarize": "auto", "validation_split": 0.1},
     "training": {"epochs": 50, "batch_size": 100, "learning_rate": 1e-3, "seed": 0, "warmup_epochs": 0,

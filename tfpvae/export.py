@@ -16,6 +16,10 @@ Signatures (B: batch, n: num_samples, d: latent_dim, X: event_shape):
     elbo            x [B, *X], seed                     -> elbo, reconstruction, kl [B]
     log_likelihood  x [B, *X], num_samples, seed        -> log_likelihood [B]
 
+A conditional VAE (`context_dim` C > 0) takes its context as one more input,
+`c` [B, C] float32 (class labels one-hot), in every signature that reads x or
+z; its `sample` signature takes `c` [n, C] and `seed`, one sample per row of c.
+
 `encode` has no `stddev` for a posterior whose stddev TFP does not compute in
 closed form (a flow, `iaf`); its `mean` is then the flow of the base mean, the
 point `reconstruct` decodes.
@@ -91,13 +95,14 @@ def traced_signatures(vae):
     z = tf.TensorSpec([None, vae.latent_dim], tf.float32, name="z")
     num_samples = tf.TensorSpec([], tf.int32, name="num_samples")
     seed = tf.TensorSpec([], tf.int32, name="seed")
+    c = [tf.TensorSpec([None, vae.context_dim], tf.float32, name="c")] if vae.context_dim else []
     inputs = {
-        "reconstruct": [x],
-        "encode": [x, seed],
-        "decode": [z, seed],
-        "sample": [num_samples, seed],
-        "elbo": [x, seed],
-        "log_likelihood": [x, num_samples, seed],
+        "reconstruct": [x, *c],
+        "encode": [x, seed, *c],
+        "decode": [z, seed, *c],
+        "sample": [seed, *c] if c else [num_samples, seed],
+        "elbo": [x, seed, *c],
+        "log_likelihood": [x, num_samples, seed, *c],
     }
     functions = signature_functions(vae)
     traced = {name: tf.function(functions[name], autograph=False).get_concrete_function(*specs)
@@ -143,52 +148,56 @@ def signature_functions(vae):
       A dict of functions from tensors to dicts of named tensors.
     """
 
-    def reconstruct(x):
-        return {"reconstruction": vae(x)}
+    def reconstruct(x, c=None):
+        return {"reconstruction": vae.likelihood_of(center(vae.posterior_of(x, c)), c).mean()}
 
-    def encode(x, seed):
-        q = vae.encode(x)
+    def encode(x, seed, c=None):
+        q = vae.posterior_of(x, c)
         return {"mean": center(q), **stddev_of(q), "z": q.sample(seed=seed_pair(seed))}
 
-    def decode(z, seed):
-        px = vae.decode(z)
+    def decode(z, seed, c=None):
+        px = vae.likelihood_of(z, c)
         return {"mean": px.mean(), "sample": px.sample(seed=seed_pair(seed))}
 
-    def sample(num_samples, seed):
+    def sample(num_samples, seed, c=None):
         prior_seed, likelihood_seed = tf.unstack(
             tf.random.experimental.stateless_split(seed_pair(seed), 2))
-        px = vae.decode(vae.prior().sample(positive(num_samples), seed=prior_seed))
+        px = vae.likelihood_of(vae.prior().sample(positive(num_samples), seed=prior_seed), c)
         return {"x": px.sample(seed=likelihood_seed), "mean": px.mean()}
 
-    def elbo(x, seed):
+    def sample_given(seed, c):
+        return sample(tf.shape(c)[0], seed, c)
+
+    def elbo(x, seed, c=None):
         reconstruction, kl = objectives.elbo_terms(
-            vae.encode(x), vae.prior(), vae.decode, x, vae.num_samples, vae.kl_form,
-            seed_pair(seed))
+            vae.posterior_of(x, c), vae.prior(), lambda z: vae.likelihood_of(z, c), x,
+            vae.num_samples, vae.kl_form, seed_pair(seed))
         return {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl}
 
-    def log_likelihood(x, num_samples, seed):
-        return {"log_likelihood": chunked_log_likelihood(vae, x, positive(num_samples), seed_pair(seed))}
+    def log_likelihood(x, num_samples, seed, c=None):
+        return {"log_likelihood": chunked_log_likelihood(vae, x, positive(num_samples), seed_pair(seed), c)}
 
     return {"reconstruct": reconstruct, "encode": encode, "decode": decode,
-            "sample": sample, "elbo": elbo, "log_likelihood": log_likelihood}
+            "sample": sample_given if vae.context_dim else sample, "elbo": elbo,
+            "log_likelihood": log_likelihood}
 
 
-def chunked_log_likelihood(vae, x, k, seed, floats_per_chunk=objectives.FLOATS_PER_CHUNK):
+def chunked_log_likelihood(vae, x, k, seed, c=None, floats_per_chunk=objectives.FLOATS_PER_CHUNK):
     """log (1/k) sum_i w_i over k draws, in chunks whose decoded x hold about
     `floats_per_chunk` floats, so large k fits in memory.
 
     The first chunk uses `seed` itself and chunk i > 0 the seed folded with its
     first index, so for k within one chunk this is exactly `log_weights` with
-    `seed`.
+    `seed`. c: context features [B, C] of a conditional VAE, else None.
     """
-    q, prior = vae.encode(x), vae.prior()
+    q, prior, decode = vae.posterior_of(x, c), vae.prior(), lambda z: vae.likelihood_of(z, c)
     size = math.prod(vae.event_shape)
     chunk = tf.maximum(1, floats_per_chunk // (tf.shape(x)[0] * size))
 
     def body(start, total):
         count = tf.minimum(chunk, k - start)
         chunk_seed = tf.where(start > 0, tf.random.experimental.stateless_fold_in(seed, start), seed)
-        log_w = objectives.log_weights(q, prior, vae.decode, x, count, chunk_seed)
+        log_w = objectives.log_weights(q, prior, decode, x, count, chunk_seed)
         return start + count, tf.reduce_logsumexp(tf.stack([total, tf.reduce_logsumexp(log_w, 0)]), 0)
 
     total = tf.fill(tf.shape(x)[:1], tf.constant(-float("inf")))

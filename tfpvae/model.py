@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfpvae import checks, networks, objectives
+from tfpvae import checks, conditioning, networks, objectives
 from tfpvae.layers import Likelihood, Posterior, Prior
 
 
@@ -37,6 +37,10 @@ class VAE(keras.Model):
         `tfpvae.callbacks.KLWarmup` ramps it from 0.
       free_bits: nats per latent dimension below which the KL is not
         penalized (Kingma et al., arXiv:1606.04934); 0 turns it off.
+      context_dim: 0 for a VAE of x alone; C > 0 for a conditional VAE with
+        q(z|x, c) and p(x|z, c), c integer labels [N] in [0, C) (one-hot
+        encoded) or features [N, C]; see `tfpvae.conditioning`. Data is then
+        (x, c): `fit((x, c))`, `elbo((x, c))`, `sample(n, c=...)`.
       seed: seed of the model's own random draws (None: from Keras's global
         seed, see `keras.utils.set_random_seed`).
 
@@ -49,19 +53,25 @@ class VAE(keras.Model):
 
     def __init__(self, event_shape, latent_dim, prior="normal", posterior="normal",
                  likelihood="bernoulli", encoder="mlp", decoder="mlp", kl="auto",
-                 num_samples=1, objective="elbo", beta=1.0, free_bits=0.0, seed=None, **kwargs):
+                 num_samples=1, objective="elbo", beta=1.0, free_bits=0.0, context_dim=0, seed=None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.objective, self.beta, self.free_bits = checks.objective(objective, beta, free_bits)
         self.event_shape = checks.shape_tuple(event_shape, "event_shape")
         self.latent_dim = checks.positive_int(latent_dim, "latent_dim")
         self.num_samples = checks.positive_int(num_samples, "num_samples")
         self.seed = checks.seed(seed)
+        self.context_dim = checks.non_negative_int(context_dim, "context_dim")
         self.encoder_net = networks.build(deserialize(encoder), "encoder", self.event_shape, latent_dim)
         self.decoder_net = networks.build(deserialize(decoder), "decoder", self.event_shape, latent_dim)
         self.encoder_spec, self.decoder_spec = serialize(encoder), serialize(decoder)
         self.posterior_layer = Posterior(posterior, latent_dim, name="posterior")
         self.likelihood_layer = Likelihood(likelihood, self.event_shape, name="likelihood")
         self.prior_layer = Prior(prior, latent_dim, data_shape=self.event_shape, name="prior")
+        if self.context_dim and self.prior_layer.needs_encoder:
+            raise ValueError(f"prior {self.prior_layer.family.name!r} encodes pseudo-inputs without a "
+                             f"context, so it cannot be used with context_dim={self.context_dim}")
+        self.flat_context = len(self.event_shape) == 1 or networks.is_mlp(encoder)
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
         self.kl_weight = self.add_weight(shape=(), initializer=keras.initializers.Constant(self.beta),
                                          trainable=False, name="kl_weight")
@@ -73,8 +83,9 @@ class VAE(keras.Model):
 
     def build_parts(self):
         """Builds every weight by running one x through; returns that q(z|x)."""
-        q = self.posterior_of(tf.zeros((1, *self.event_shape)))
-        self.decode(tf.zeros((1, self.latent_dim)))
+        c = tf.zeros((1, self.context_dim)) if self.context_dim else None
+        q = self.posterior_of(tf.zeros((1, *self.event_shape)), c)
+        self.likelihood_of(tf.zeros((1, self.latent_dim)), c)
         self.built = True
         return q
 
@@ -84,24 +95,60 @@ class VAE(keras.Model):
         """p(z), a `tfd.Distribution` over R^latent_dim."""
         return self.prior_layer(encode=self.posterior_of)
 
-    def encode(self, x, training=False):
-        """q(z|x), a `tfd.Distribution` with batch shape [B]."""
-        return self.posterior_of(tf.cast(self.checked_x(x), tf.float32), training=training)
+    def encode(self, x, c=None, training=False):
+        """q(z|x) (q(z|x, c) for a conditional VAE), a `tfd.Distribution` with batch shape [B]."""
+        x = self.checked_x(x)
+        return self.posterior_of(tf.cast(x, tf.float32), self.context_of(c, len(x)), training=training)
 
-    def posterior_of(self, x, training=False):
-        """q(z|x) for a float32 tensor x, unchecked."""
-        return self.posterior_layer(self.encoder_net(x, training=training))
+    def posterior_of(self, x, c=None, training=False):
+        """q(z|x, c) for a float32 tensor x and context features c (or None), unchecked."""
+        inputs = x if c is None else conditioning.joined_x(x, c, self.flat_context)
+        return self.posterior_layer(self.encoder_net(inputs, training=training))
 
-    def decode(self, z, training=False):
-        """p(x|z) for z of shape [..., latent_dim]; batch shape z.shape[:-1]."""
+    def decode(self, z, c=None, training=False):
+        """p(x|z) (p(x|z, c)) for z of shape [..., latent_dim]; batch shape z.shape[:-1]."""
+        z = tf.convert_to_tensor(z, tf.float32)
+        n = z.shape[-2] if z.shape.rank and z.shape.rank > 1 else None
+        return self.likelihood_of(z, self.context_of(c, n), training=training)
+
+    def likelihood_of(self, z, c=None, training=False):
+        """p(x|z, c) for z [..., latent_dim] and context features c [B, C] (or None),
+        unchecked; c is shared by the draws of z of its example."""
         z = tf.convert_to_tensor(z, tf.float32)
         batch_shape = tf.shape(z)[:-1]
-        features = self.decoder_net(tf.reshape(z, [-1, self.latent_dim]), training=training)
+        inputs = tf.reshape(z, [-1, self.latent_dim])
+        if c is not None:
+            c = tf.reshape(conditioning.broadcast(c, batch_shape), [-1, self.context_dim])
+            inputs = conditioning.joined_z(inputs, c)
+        features = self.decoder_net(inputs, training=training)
         return self.likelihood_layer(features, batch_shape=batch_shape)
 
-    def call(self, x, training=False):
-        """The reconstruction mean E[x | z = E_q[z]], what `predict` returns."""
-        return self.decode(center(self.encode(x, training=training))).mean()
+    def context_of(self, c, n, what="c"):
+        """Context features [n, context_dim] from labels or features, checked;
+        None for a VAE without a context."""
+        if not self.context_dim:
+            if c is not None:
+                raise ValueError(f"this VAE has no context (context_dim=0); received {what}")
+            return None
+        if c is None:
+            raise ValueError(f"this VAE is conditional (context_dim={self.context_dim}): pass {what}, "
+                             f"integer labels [N] or features [N, {self.context_dim}]")
+        if not (isinstance(c, tf.Tensor) and not tf.executing_eagerly()) and n is not None:
+            c = conditioning.check(c, self.context_dim, n, what)
+        return conditioning.features(c, self.context_dim)
+
+    def split(self, data):
+        """(x as float32, context features or None) of a checked batch x or (x, c, ...)."""
+        x = tf.cast(checks.first_of(data), tf.float32)
+        if not self.context_dim:
+            return x, None
+        return x, conditioning.features(data[1], self.context_dim)
+
+    def call(self, inputs, training=False):
+        """The reconstruction mean E[x | z = E_q[z]], what `predict` returns;
+        `inputs` is x, or (x, c) for a conditional VAE."""
+        x, c = (inputs[0], inputs[1]) if self.context_dim and isinstance(inputs, (tuple, list)) else (inputs, None)
+        return self.decode(center(self.encode(x, c, training=training)), c).mean()
 
     def next_seed(self):
         """A fresh stateless seed for TFP's samplers (int32 pair).
@@ -115,17 +162,17 @@ class VAE(keras.Model):
             seed = tf.random.experimental.stateless_fold_in(seed, context.replica_id_in_sync_group)
         return seed
 
-    def elbo_terms(self, x, training=False, num_samples=None):
-        """Per-example E_q[log p(x|z)] and KL(q(z|x) || p(z)), each [B]."""
-        q = self.encode(x, training=training)
-        decode = lambda z: self.decode(z, training=training)  # noqa: E731
+    def elbo_terms(self, x, c=None, num_samples=None):
+        """Per-example E_q[log p(x|z)] and KL(q(z|x) || p(z)), each [B], for
+        float32 x and context features c (or None)."""
+        q, decode = self.posterior_of(x, c), lambda z: self.likelihood_of(z, c)
         return objectives.elbo_terms(q, self.prior(), decode, x, num_samples or self.num_samples,
                                      self.kl_form, self.next_seed())
 
-    def log_weights(self, x, num_samples):
+    def log_weights(self, x, c, num_samples):
         """log p(x, z_l) - log q(z_l|x) for z_l ~ q(z|x), shape [num_samples, B]."""
-        q = self.encode(x)
-        return objectives.log_weights(q, self.prior(), self.decode, x, num_samples, self.next_seed())
+        q, decode = self.posterior_of(x, c), lambda z: self.likelihood_of(z, c)
+        return objectives.log_weights(q, self.prior(), decode, x, num_samples, self.next_seed())
 
     # --- training ----------------------------------------------------------------
 
@@ -133,10 +180,10 @@ class VAE(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def loss_and_metrics(self, x, training=False):
+    def loss_and_metrics(self, x, c=None, training=False):
         """The training loss (a scalar) and per-example metrics, each [B]."""
-        q, prior, seed = self.encode(x, training=training), self.prior(), self.next_seed()
-        decode = lambda z: self.decode(z, training=training)  # noqa: E731
+        q, prior, seed = self.posterior_of(x, c, training=training), self.prior(), self.next_seed()
+        decode = lambda z: self.likelihood_of(z, c, training=training)  # noqa: E731
         if self.objective == "iwae":
             log_px_z, log_ratio = objectives.log_weight_parts(q, prior, decode, x, self.num_samples, seed)
             bound = objectives.iwae_bound(log_px_z - self.kl_weight * log_ratio)
@@ -166,10 +213,10 @@ class VAE(keras.Model):
         return results
 
     def train_step(self, data):
-        x = tf.cast(checks.first_of(data), tf.float32)
+        x, c = self.split(data)
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape() as tape:
-            loss, metrics = self.loss_and_metrics(x, training=True)
+            loss, metrics = self.loss_and_metrics(x, c, training=True)
             if self.losses:
                 loss += tf.add_n(self.losses)
             scaled = self.optimizer.scale_loss(loss / replicas)
@@ -178,7 +225,13 @@ class VAE(keras.Model):
         return self.record(loss, metrics)
 
     def test_step(self, data):
-        return self.record(*self.loss_and_metrics(tf.cast(checks.first_of(data), tf.float32)))
+        return self.record(*self.loss_and_metrics(*self.split(data)))
+
+    def predict_step(self, data):
+        if isinstance(data, tuple) and isinstance(data[0], (tuple, list)):
+            data = tuple(data[0])  # arrays (x, c) arrive as the one input ([x, c],)
+        x, c = self.split(data)
+        return self.likelihood_of(center(self.posterior_of(x, c)), c).mean()
 
     def compile(self, optimizer="adam", steps_per_execution=None, **kwargs):
         """Keras's `compile`, with defaults that make `fit` fast.
@@ -195,15 +248,47 @@ class VAE(keras.Model):
             steps_per_execution = 1 if tf.distribute.has_strategy() else 32
         super().compile(optimizer=optimizer, steps_per_execution=steps_per_execution, **kwargs)
 
-    def checked(self, x, what="x"):
-        return checks.check_x(x, self.event_shape, self.likelihood_layer.family, what)
+    def compile_from_config(self, config):
+        """Compiles a loaded model as it was saved, optimizer state included."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def checked(self, data, what="x"):
+        """Data x or (x, c, ...) checked against the model: arrays fully, a
+        dataset by its element spec; a conditional VAE's c included."""
+        data = checks.check_x(data, self.event_shape, self.likelihood_layer.family, what)
+        if not self.context_dim:
+            return data
+        x = checks.first_of(data)
+        if isinstance(x, tf.data.Dataset):
+            spec = x.element_spec
+            if not isinstance(spec, tuple) or len(spec) < 2:
+                raise ValueError(f"{self.needs_context(what)}; the dataset yields {spec}")
+            conditioning.check_spec(spec[1], self.context_dim, f"the c of {what}")
+            return data
+        if not isinstance(data, tuple) or len(data) < 2:
+            raise ValueError(self.needs_context(what))
+        if isinstance(x, tf.Tensor) and not tf.executing_eagerly():
+            return data
+        c = conditioning.check(data[1], self.context_dim, len(x), f"the c of {what}")
+        return (x, c, *data[2:])
+
+    def needs_context(self, what):
+        return (f"this VAE is conditional (context_dim={self.context_dim}): {what} must be (x, c), "
+                f"c integer labels [N] or features [N, {self.context_dim}]")
 
     def checked_x(self, x, what="x"):
         """x alone out of x or (x, y, ...), checked."""
-        return checks.first_of(self.checked(x, what))
+        return checks.first_of(checks.check_x(x, self.event_shape, self.likelihood_layer.family, what))
+
+    def arrays(self, data, what="x"):
+        """(x, c or None) of checked arrays x or (x, c)."""
+        data = self.checked(data, what)
+        return checks.first_of(data), data[1] if self.context_dim else None
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
-        x, y = unpacked(self.checked(x), y)
+        x, y = unpacked(self.checked(joined(x, y)), None)
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)  # a dataset is shuffled by its own pipeline
         if validation_data is not None:
@@ -211,10 +296,13 @@ class VAE(keras.Model):
         return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
-        return super().evaluate(*unpacked(self.checked(x), y), *args, **kwargs)
+        return super().evaluate(*unpacked(self.checked(joined(x, y)), None), *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
-        return super().predict(self.checked_x(x), *args, **kwargs)
+        data = self.checked(x)
+        if not self.context_dim:
+            data = checks.first_of(data)
+        return super().predict(data[:2] if isinstance(data, tuple) else data, *args, **kwargs)
 
     # --- evaluation over whole arrays -------------------------------------------
 
@@ -225,14 +313,18 @@ class VAE(keras.Model):
         return self.graph_functions[key]
 
     def elbo(self, x, num_samples=None, batch_size=256):
-        """Per-example ELBO, numpy [N], computed in batches."""
-        x = self.checked_x(x)
+        """Per-example ELBO, numpy [N], computed in batches; x is x or (x, c)."""
+        x, c = self.arrays(x)
         num_samples = checks.positive_int(self.num_samples if num_samples is None else num_samples,
                                           "num_samples")
         batch_size = checks.positive_int(batch_size, "batch_size")
-        step = self.graph_function(("elbo", num_samples), lambda xb: tf.subtract(
-            *self.elbo_terms(xb, num_samples=num_samples)))
-        return np.concatenate([step(x[i:i + batch_size]).numpy() for i in range(0, len(x), batch_size)])
+        step = self.graph_function(("elbo", num_samples), lambda xb, cb: tf.subtract(
+            *self.elbo_terms(xb, self.features(cb), num_samples=num_samples)))
+        return np.concatenate([step(*batch).numpy() for batch in batches(x, c, batch_size)])
+
+    def features(self, c):
+        """Context features of checked labels or features c; None stays None."""
+        return None if c is None else conditioning.features(c, self.context_dim)
 
     def log_likelihood(self, x, num_samples=1000, batch_size=100, chunk_size=None,
                        return_stderr=False):
@@ -241,11 +333,14 @@ class VAE(keras.Model):
         The k samples are drawn in chunks of `chunk_size` (default: what keeps a
         chunk's decoded x near 32M floats), so large k fits in memory.
 
+        Args:
+          x: x, or (x, c) for a conditional VAE.
+
         Returns:
           numpy [N]; with `return_stderr`, also the delta-method standard error
           of each estimate.
         """
-        x = self.checked_x(x)
+        x, c = self.arrays(x)
         k = checks.positive_int(num_samples, "num_samples")
         batch_size = checks.positive_int(batch_size, "batch_size")
         size = math.prod(self.event_shape)
@@ -253,20 +348,21 @@ class VAE(keras.Model):
         if chunk_size is not None:
             chunk = checks.positive_int(chunk_size, "chunk_size")
         estimates, errors = [], []
-        for i in range(0, len(x), batch_size):
-            lse, lse2 = self.sum_weights(x[i:i + batch_size], k, chunk)
+        for xb, cb in batches(x, c, batch_size):
+            lse, lse2 = self.sum_weights(xb, cb, k, chunk)
             estimates.append((lse - math.log(k)).numpy())
             errors.append(objectives.standard_error(lse, lse2, k).numpy())
         estimates = np.concatenate(estimates)
         return (estimates, np.concatenate(errors)) if return_stderr else estimates
 
-    def sum_weights(self, x, k, chunk):
+    def sum_weights(self, x, c, k, chunk):
         """log sum_i w_i and log sum_i w_i^2 over k draws, in chunks."""
         lse = lse2 = tf.fill([len(x)], -np.inf)
         for start in range(0, k, chunk):
             count = min(chunk, k - start)
-            step = self.graph_function(("log_weights", count), lambda xb: self.log_weights(xb, count))
-            log_w = step(x)
+            step = self.graph_function(("log_weights", count), lambda xb, cb: self.log_weights(
+                xb, self.features(cb), count))
+            log_w = step(x, c)
             lse = tf.reduce_logsumexp(tf.stack([lse, tf.reduce_logsumexp(log_w, 0)]), 0)
             lse2 = tf.reduce_logsumexp(tf.stack([lse2, tf.reduce_logsumexp(2 * log_w, 0)]), 0)
         return lse, lse2
@@ -277,19 +373,26 @@ class VAE(keras.Model):
         Returns:
           (count, the per-dimension variances of the posterior means).
         """
-        x = self.checked_x(x)
+        x, c = self.arrays(x)
         batch_size = checks.positive_int(batch_size, "batch_size")
-        step = self.graph_function("center", lambda xb: center(self.encode(xb)))
-        means = np.concatenate([step(x[i:i + batch_size]).numpy() for i in range(0, len(x), batch_size)])
+        step = self.graph_function("center", lambda xb, cb: center(self.posterior_of(xb, self.features(cb))))
+        means = np.concatenate([step(*batch).numpy() for batch in batches(x, c, batch_size)])
         variance = means.var(axis=0)
         return int(np.sum(variance > threshold)), variance
 
-    def sample(self, num_samples, seed=None, mean=False):
-        """New x: z ~ p(z), then x ~ p(x|z) (or its mean), numpy [n, *event_shape]."""
+    def sample(self, num_samples, seed=None, mean=False, c=None):
+        """New x: z ~ p(z), then x ~ p(x|z) (or its mean), numpy [n, *event_shape].
+
+        A conditional VAE draws from p(x|z, c): c is one label for all n
+        samples, labels [n] or features [n, context_dim].
+        """
         n = checks.positive_int(num_samples, "num_samples")
+        if c is not None and np.ndim(c) == 0:
+            c = np.full(n, c)
+        c = self.context_of(c, n)
         seeds = tf.random.experimental.stateless_split(
             self.next_seed() if seed is None else tf.constant([0, seed], tf.int32), 2)
-        px = self.decode(self.prior().sample(n, seed=seeds[0]))
+        px = self.likelihood_of(self.prior().sample(n, seed=seeds[0]), c)
         return (px.mean() if mean else px.sample(seed=seeds[1])).numpy()
 
     def export(self, path, **kwargs):
@@ -315,6 +418,7 @@ class VAE(keras.Model):
             "objective": self.objective,
             "beta": self.beta,
             "free_bits": self.free_bits,
+            "context_dim": self.context_dim,
             "seed": self.seed,
         })
         return config
@@ -326,6 +430,21 @@ def unpacked(data, y):
         x, data_y, _ = keras.utils.unpack_x_y_sample_weight(data)
         return x, data_y if y is None else y
     return data, y
+
+
+def joined(x, y):
+    """Keras's (x, y) arguments as one data argument: x, or (x, y, ...) when y is given."""
+    if y is None:
+        return x
+    if isinstance(x, tf.data.Dataset):
+        raise ValueError("y must be None when x is a tf.data.Dataset: the dataset yields (x, c) itself")
+    return (x[0], y, *x[2:]) if isinstance(x, tuple) else (x, y)
+
+
+def batches(x, c, size):
+    """(x, c) in batches of `size` examples; c may be None."""
+    for i in range(0, len(x), size):
+        yield x[i:i + size], None if c is None else c[i:i + size]
 
 
 def multi_worker():

@@ -65,6 +65,13 @@ def build(spec, what, event_shape, latent_dim):
     return builder[name, what](event_shape, latent_dim, **options)
 
 
+def is_mlp(spec):
+    """True for an `mlp` spec (a name or a dict), False for others and for layers."""
+    if isinstance(spec, str):
+        return spec == "mlp"
+    return isinstance(spec, dict) and spec.get("name") == "mlp"
+
+
 def mlp_encoder(event_shape, latent_dim, units, activation):
     layers = [keras.layers.Flatten()]
     layers += [keras.layers.Dense(u, activation=activation) for u in units]

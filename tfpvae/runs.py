@@ -68,9 +68,33 @@ def distribution_strategy(name):
 def test_arrays(config, dataset=None):
     """The test split, binarized by a fixed draw where training binarizes."""
     arrays = data.load_arrays(dataset or config["data"]["dataset"], split="test")
+    labelled(arrays, config)
     if configs.binarization(config):
         arrays.x = data.binarize_static(arrays.x, seed=1)
     return arrays
+
+
+def labelled(arrays, config):
+    """Checks that a conditional model's data has labels, its context."""
+    context_dim = config["model"].get("context_dim", 0)
+    if not context_dim:
+        return
+    if arrays.y is None:
+        raise ValueError(f"context_dim={context_dim} conditions the model on the data's labels; "
+                         f"{arrays.source} has none")
+    if arrays.y.min() < 0 or arrays.y.max() >= context_dim:
+        raise ValueError(f"context_dim={context_dim} needs labels in [0, {context_dim}); {arrays.source} "
+                         f"has labels from {arrays.y.min()} to {arrays.y.max()}")
+
+
+def inputs(vae, arrays):
+    """What the model reads of arrays: x, or (x, labels) for a conditional model."""
+    return (arrays.x, arrays.y) if vae.context_dim else arrays.x
+
+
+def grid_labels(count, context_dim, columns=8):
+    """Labels for a grid of samples: row i of `columns` samples has label i mod context_dim."""
+    return (np.arange(count) // columns) % context_dim
 
 
 def train(config, output=None, verbose="auto"):
@@ -82,29 +106,38 @@ def train(config, output=None, verbose="auto"):
     training = config["training"]
     if training["seed"] is not None:
         keras.utils.set_random_seed(training["seed"])
-    train_data, val_x, test, event_shape = datasets(config)
+    train_data, validation, test, event_shape = datasets(config)
     with distribution_strategy(training["strategy"]).scope():
         vae = VAE(**{**config["model"], "event_shape": list(event_shape)})
         vae.compile(optimizer=keras.optimizers.Adam(training["learning_rate"]))
     run_dir = run_dir_for(output, config)
-    history = fit(vae, run_dir, train_data, val_x, training, verbose)
-    metrics = vae.evaluate(test.x, batch_size=training["batch_size"], return_dict=True, verbose=0)
+    history = fit(vae, run_dir, train_data, validation, training, verbose)
+    metrics = vae.evaluate(inputs(vae, test), batch_size=training["batch_size"], return_dict=True, verbose=0)
     files.write_json(run_dir / "metrics.json", {f"test_{k}": float(v) for k, v in metrics.items()})
     draw_pictures(run_dir, vae, test)
     return run_dir, metrics, history
 
 
 def datasets(config):
-    """The training pipeline, validation x, test arrays and the event shape."""
+    """The training pipeline, validation data, test arrays and the event shape.
+
+    A conditional model's data is (x, labels): its pipeline yields (x, c)
+    batches and its validation data is an (x, c) tuple.
+    """
     training, binarize = config["training"], configs.binarization(config)
-    train_arrays, val_arrays = held_out(data.load_arrays(config["data"]["dataset"], split="train"),
-                                        config["data"]["validation_split"], training["seed"] or 0)
-    train_data = data.to_dataset(train_arrays.x, batch_size=training["batch_size"],
-                                 binarize=binarize, seed=training["seed"] or 0)
-    val_x = val_arrays.x if val_arrays is not None else None
-    if val_x is not None and binarize:
-        val_x = data.binarize_static(val_x, seed=2)
-    return train_data, val_x, test_arrays(config), train_arrays.event_shape
+    arrays = data.load_arrays(config["data"]["dataset"], split="train")
+    labelled(arrays, config)
+    test = test_arrays(config)
+    train_arrays, val_arrays = held_out(arrays, config["data"]["validation_split"], training["seed"] or 0)
+    conditional = bool(config["model"].get("context_dim"))
+    train_data = data.to_dataset(train_arrays.x, train_arrays.y if conditional else None,
+                                 batch_size=training["batch_size"], binarize=binarize,
+                                 seed=training["seed"] or 0)
+    val = None
+    if val_arrays is not None:
+        val = data.binarize_static(val_arrays.x, seed=2) if binarize else val_arrays.x
+        val = (val, val_arrays.y) if conditional else val
+    return train_data, val, test, train_arrays.event_shape
 
 
 def held_out(arrays, fraction, seed):
@@ -159,14 +192,22 @@ def draw_pictures(run_dir, vae, test):
     """Reconstructions, samples and, for a 2-D latent space, its manifold and a scatter."""
     if not is_image(vae.event_shape):
         return []
-    x = test.x[:8]
+    first = data.Arrays(test.x[:8], None if test.y is None else test.y[:8], test.event_shape, test.source)
     paths = [run_dir / "reconstructions.png", run_dir / "samples.png"]
-    plots.reconstructions(x, vae.predict(x, verbose=0), paths[0])
-    plots.image_grid(vae.sample(64, seed=0, mean=True), paths[1], "means of p(x|z), z ~ p(z)")
+    plots.reconstructions(first.x, vae.predict(inputs(vae, first), verbose=0), paths[0])
+    if vae.context_dim:
+        c = grid_labels(8 * min(vae.context_dim, 10), vae.context_dim)
+        plots.image_grid(vae.sample(len(c), seed=0, mean=True, c=c), paths[1],
+                         "means of p(x|z, c), z ~ p(z); row i has label c = i")
+    else:
+        plots.image_grid(vae.sample(64, seed=0, mean=True), paths[1], "means of p(x|z), z ~ p(z)")
     if vae.latent_dim == 2:
-        paths += [run_dir / "manifold.png", run_dir / "latent.png"]
-        plots.manifold(vae, paths[2])
-        plots.latent_scatter(vae.encode(test.x).mean().numpy(), test.y, paths[3])
+        paths.append(run_dir / "latent.png")
+        labels = test.y if vae.context_dim else None
+        plots.latent_scatter(vae.encode(test.x, labels).mean().numpy(), test.y, paths[-1])
+    if vae.latent_dim == 2 and not vae.context_dim:
+        paths.append(run_dir / "manifold.png")
+        plots.manifold(vae, paths[-1])
     return paths
 
 
@@ -196,14 +237,14 @@ def evaluate(run_dir, dataset=None, num_samples=1000):
     """Test ELBO, its parts, log p(x) and bits/dim; also written to evaluation.json."""
     vae, config = load_run(run_dir)
     test = test_arrays(config, dataset)
-    metrics = vae.evaluate(test.x, batch_size=256, return_dict=True, verbose=0)
-    log_px, stderr = vae.log_likelihood(test.x, num_samples=num_samples, return_stderr=True)
+    metrics = vae.evaluate(inputs(vae, test), batch_size=256, return_dict=True, verbose=0)
+    log_px, stderr = vae.log_likelihood(inputs(vae, test), num_samples=num_samples, return_stderr=True)
     result = {
         "dataset": test.source, "examples": int(len(test.x)), "num_samples": num_samples,
         "elbo": float(metrics["elbo"]), "reconstruction": float(metrics["reconstruction"]),
         "kl": float(metrics["kl"]), "log_likelihood": float(log_px.mean()),
         "log_likelihood_stderr": float(np.sqrt(np.sum(stderr**2)) / len(log_px)),
-        "active_units": vae.active_units(test.x)[0],
+        "active_units": vae.active_units(inputs(vae, test))[0],
     }
     if is_image(vae.event_shape):
         result["bits_per_dim"] = -result["log_likelihood"] / (math.prod(vae.event_shape) * math.log(2))
@@ -211,16 +252,27 @@ def evaluate(run_dir, dataset=None, num_samples=1000):
     return result
 
 
-def sample(run_dir, count=64, output=None, seed=None, draw=False):
-    """A PNG grid of new x (means of p(x|z) unless `draw`) and the same as .npy."""
+def sample(run_dir, count=64, output=None, seed=None, draw=False, label=None):
+    """A PNG grid of new x (means of p(x|z) unless `draw`) and the same as .npy.
+
+    A conditional run samples every x with `label`, or row i of the grid with
+    label i (mod context_dim) when `label` is None; an unconditional run takes
+    no label.
+    """
     vae, _ = load_run(run_dir)
     output = Path(output) if output else Path(run_dir) / "samples.png"
     if output.suffix != ".png":
         raise ValueError(f"--output must be a .png file; received {str(output)!r}")
-    x = vae.sample(count, seed=seed, mean=not draw)
+    if label is not None and not vae.context_dim:
+        raise ValueError(f"--label needs a conditional run; {str(run_dir)!r} has context_dim 0")
+    c = label if label is not None else grid_labels(count, vae.context_dim) if vae.context_dim else None
+    x = vae.sample(count, seed=seed, mean=not draw, c=c)
     with files.atomic_path(output.with_suffix(".npy")) as temporary:
         np.save(temporary, x)
-    title = "draws x ~ p(x|z), z ~ p(z)" if draw else "means of p(x|z), z ~ p(z)"
+    given = "z, c" if vae.context_dim else "z"
+    title = f"draws x ~ p(x|{given}), z ~ p(z)" if draw else f"means of p(x|{given}), z ~ p(z)"
+    if vae.context_dim:
+        title += f"; label c = {label}" if label is not None else "; row i has label c = i"
     if is_image(vae.event_shape):
         plots.image_grid(x, output, title)
     return output

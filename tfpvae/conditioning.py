@@ -1,0 +1,114 @@
+"""A context c per example, for conditional VAEs (Sohn et al., NeurIPS 2015).
+
+A conditional VAE has the posterior q(z|x, c) and the likelihood p(x|z, c);
+its prior p(z) is the unconditional one. c is a label or a feature vector:
+
+- integer class labels [N], with values in [0, context_dim), enter as one-hot
+  vectors of size context_dim;
+- float (or integer) features [N, context_dim] enter as they are.
+
+The encoder sees x with c appended: after flattening x for an `mlp` encoder,
+as extra channels at every position of x for any other encoder. The decoder
+sees z with c appended, [..., latent_dim + context_dim].
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from tfpvae.checks import numeric_dtype
+
+
+def features(c, context_dim):
+    """c as float32 features [N, context_dim]: labels [N] one-hot, features as they are."""
+    c = tf.convert_to_tensor(c)
+    if c.shape.rank == 1:
+        return tf.one_hot(tf.cast(c, tf.int32), context_dim)
+    return tf.cast(c, tf.float32)
+
+
+def joined_x(x, c, flat):
+    """The encoder's input: x [B, ...] with c [B, C] appended.
+
+    Args:
+      x: float32 [B, *event_shape].
+      c: float32 features [B, C].
+      flat: append c to the flattened x, [B, size + C]; otherwise tile c over
+        every position of x and append it to the last axis, [B, ..., channels + C].
+    """
+    if flat:
+        return tf.concat([tf.reshape(x, [tf.shape(x)[0], -1]), c], axis=-1)
+    positions = tf.shape(x)[1:-1]
+    ones = tf.ones_like(positions)
+    tiled = tf.reshape(c, tf.concat([tf.shape(c)[:1], ones, tf.shape(c)[-1:]], axis=0))
+    tiled = tf.tile(tiled, tf.concat([[1], positions, [1]], axis=0))
+    return tf.concat([x, tiled], axis=-1)
+
+
+def joined_z(z, c):
+    """The decoder's input: z [N, d] with c broadcast to [N, C] appended."""
+    return tf.concat([z, c], axis=-1)
+
+
+def broadcast(c, batch_shape):
+    """Features c [B, C] broadcast to [*batch_shape, C], batch_shape ending in B
+    (the L samples of z per example share their example's context)."""
+    return tf.broadcast_to(c, tf.concat([batch_shape, tf.shape(c)[-1:]], axis=0))
+
+
+# --- checks before any work ----------------------------------------------------------
+
+
+def check(c, context_dim, n, what="c"):
+    """c for n examples of a model with `context_dim`, as a numpy array.
+
+    Returns:
+      int32 labels [n] or float32 features [n, context_dim].
+
+    Raises:
+      ValueError: what was expected and what was received.
+    """
+    expected = (f"{what} must be integer labels [{n}] in [0, {context_dim}) "
+                f"or features [{n}, {context_dim}]")
+    try:
+        array = np.asarray(c)
+    except ValueError:
+        raise ValueError(f"{expected}; received nested sequences of different lengths") from None
+    if not numeric_dtype(array.dtype):
+        raise ValueError(f"{expected}; received an array of dtype {array.dtype}")
+    if array.ndim == 1:
+        return check_labels(array, context_dim, n, expected)
+    if array.ndim != 2 or array.shape != (n, context_dim):
+        raise ValueError(f"{expected}; received shape {array.shape}")
+    with np.errstate(over="ignore"):
+        array = array.astype(np.float32)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{what} must be finite in float32; received NaN or inf "
+                         f"(or values too large for float32)")
+    return array
+
+
+def check_labels(array, context_dim, n, expected):
+    if array.dtype.kind not in "iu":
+        raise ValueError(f"{expected}; received a 1-D array of dtype {array.dtype} (labels must be "
+                         f"integers; reshape one feature per example to [{n}, 1])")
+    if len(array) != n:
+        raise ValueError(f"{expected}; received {len(array)} labels for {n} examples")
+    if array.min() < 0 or array.max() >= context_dim:
+        raise ValueError(f"{expected}; received labels from {array.min()} to {array.max()}")
+    return array.astype(np.int32)
+
+
+def check_spec(spec, context_dim, what="the dataset's c"):
+    """Checks the element spec of a dataset's batches of c."""
+    expected = f"{what} must be integer labels [batch] or features [batch, {context_dim}]"
+    if not isinstance(spec, tf.TensorSpec):
+        raise ValueError(f"{expected}; the dataset yields {spec}")
+    rank, dtype = spec.shape.rank, spec.dtype
+    if not (dtype.is_floating or dtype.is_integer or dtype.is_bool):
+        raise ValueError(f"{expected}; the dataset yields {dtype.name}")
+    if rank == 1 and not dtype.is_integer:
+        raise ValueError(f"{expected}; the dataset yields 1-D {dtype.name} (labels must be integers)")
+    if rank == 2 and spec.shape[-1] not in (None, context_dim):
+        raise ValueError(f"{expected}; the dataset yields shape {spec.shape}")
+    if rank not in (None, 1, 2):
+        raise ValueError(f"{expected}; the dataset yields shape {spec.shape}")

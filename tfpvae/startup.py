@@ -1,0 +1,40 @@
+"""Importing TensorFlow without its C++ start-up lines.
+
+TensorFlow's C++ runtime writes informational lines to stderr (file
+descriptor 2) when it loads, before Python's logging is set up, whatever
+TF_CPP_MIN_LOG_LEVEL says. tfpvae sets TF_CPP_MIN_LOG_LEVEL to 2 where it is
+unset (warnings and errors are still shown once TensorFlow runs) and silences
+descriptor 2 while TensorFlow loads, unless TF_CPP_MIN_LOG_LEVEL is 0 (all
+messages asked for). A failed import still raises its Python exception.
+"""
+
+import contextlib
+import os
+import sys
+
+
+@contextlib.contextmanager
+def quiet_stderr():
+    """Sends what is written to file descriptor 2 to /dev/null, then restores it."""
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def import_tensorflow():
+    """Imports TensorFlow, quietly unless it is already imported or
+    TF_CPP_MIN_LOG_LEVEL is 0."""
+    level = os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules or level.strip() == "0":
+        import tensorflow  # noqa: F401
+
+        return
+    with quiet_stderr():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
