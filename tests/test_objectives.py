@@ -108,3 +108,20 @@ def test_free_bits_gradient_vanishes_below_the_floor():
     with tf.GradientTape() as tape:
         term = objectives.free_bits_kl(kl, 0.5, latent_dim=2)
     np.testing.assert_allclose(tape.gradient(term, kl), [[0.0, 0.5], [0.0, 0.5]])
+
+
+def test_log_weight_sums_draw_chunk_by_chunk():
+    """k = 7 draws in chunks of 3 are the draws of three `log_weights` calls
+    (3, 3 and 1 draws) with the seed, then the seed folded with 3 and with 6;
+    with one chunk they are the draws of one call with the seed."""
+    seed = tf.constant([4, 2], tf.int32)
+    fold = tf.random.experimental.stateless_fold_in
+    parts = [objectives.log_weights(posterior(), prior(), decode, X, count, chunk_seed)
+             for count, chunk_seed in ((3, seed), (3, fold(seed, 3)), (1, fold(seed, 6)))]
+    log_w = tf.concat(parts, axis=0)
+    total, total2 = objectives.log_weight_sums(posterior(), prior(), decode, X, 7, 3, seed)
+    np.testing.assert_allclose(total, special.logsumexp(log_w, axis=0), rtol=1e-6)
+    np.testing.assert_allclose(total2, special.logsumexp(2 * log_w, axis=0), rtol=1e-6)
+    whole, _ = objectives.log_weight_sums(posterior(), prior(), decode, X, 7, 100, seed)
+    one_call = objectives.log_weights(posterior(), prior(), decode, X, 7, seed)
+    np.testing.assert_allclose(whole, special.logsumexp(one_call, axis=0), rtol=1e-6)

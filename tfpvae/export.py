@@ -184,24 +184,12 @@ def signature_functions(vae):
 
 def chunked_log_likelihood(vae, x, k, seed, c=None, floats_per_chunk=objectives.FLOATS_PER_CHUNK):
     """log (1/k) sum_i w_i over k draws, in chunks whose decoded x hold about
-    `floats_per_chunk` floats, so large k fits in memory.
-
-    The first chunk uses `seed` itself and chunk i > 0 the seed folded with its
-    first index, so for k within one chunk this is exactly `log_weights` with
-    `seed`. c: context features [B, C] of a conditional VAE, else None.
+    `floats_per_chunk` floats (`objectives.log_weight_sums`), so large k fits
+    in memory. c: context features [B, C] of a conditional VAE, else None.
     """
     q, prior, decode = vae.posterior_of(x, c), vae.prior(), lambda z: vae.likelihood_of(z, c)
-    size = math.prod(vae.event_shape)
-    chunk = tf.maximum(1, floats_per_chunk // (tf.shape(x)[0] * size))
-
-    def body(start, total):
-        count = tf.minimum(chunk, k - start)
-        chunk_seed = tf.where(start > 0, tf.random.experimental.stateless_fold_in(seed, start), seed)
-        log_w = objectives.log_weights(q, prior, decode, x, count, chunk_seed)
-        return start + count, tf.reduce_logsumexp(tf.stack([total, tf.reduce_logsumexp(log_w, 0)]), 0)
-
-    total = tf.fill(tf.shape(x)[:1], tf.constant(-float("inf")))
-    _, total = tf.while_loop(lambda start, _: start < k, body, [tf.constant(0), total])
+    chunk = objectives.chunk_size(tf.shape(x)[0], math.prod(vae.event_shape), floats_per_chunk)
+    total, _ = objectives.log_weight_sums(q, prior, decode, x, k, chunk, seed)
     return total - tf.math.log(tf.cast(k, tf.float32))
 
 

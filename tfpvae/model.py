@@ -169,11 +169,6 @@ class VAE(keras.Model):
         return objectives.elbo_terms(q, self.prior(), decode, x, num_samples or self.num_samples,
                                      self.kl_form, self.next_seed())
 
-    def log_weights(self, x, c, num_samples):
-        """log p(x, z_l) - log q(z_l|x) for z_l ~ q(z|x), shape [num_samples, B]."""
-        q, decode = self.posterior_of(x, c), lambda z: self.likelihood_of(z, c)
-        return objectives.log_weights(q, self.prior(), decode, x, num_samples, self.next_seed())
-
     # --- training ----------------------------------------------------------------
 
     @property
@@ -343,29 +338,23 @@ class VAE(keras.Model):
         x, c = self.arrays(x)
         k = checks.positive_int(num_samples, "num_samples")
         batch_size = checks.positive_int(batch_size, "batch_size")
-        size = math.prod(self.event_shape)
-        chunk = max(1, min(k, objectives.FLOATS_PER_CHUNK // (batch_size * size)))
+        chunk = int(objectives.chunk_size(batch_size, math.prod(self.event_shape)))
         if chunk_size is not None:
             chunk = checks.positive_int(chunk_size, "chunk_size")
+        step = self.graph_function("log_weight_sums", self.log_weight_sums)
         estimates, errors = [], []
         for xb, cb in batches(x, c, batch_size):
-            lse, lse2 = self.sum_weights(xb, cb, k, chunk)
+            lse, lse2 = step(xb, cb, tf.constant(k), tf.constant(chunk))
             estimates.append((lse - math.log(k)).numpy())
             errors.append(objectives.standard_error(lse, lse2, k).numpy())
         estimates = np.concatenate(estimates)
         return (estimates, np.concatenate(errors)) if return_stderr else estimates
 
-    def sum_weights(self, x, c, k, chunk):
-        """log sum_i w_i and log sum_i w_i^2 over k draws, in chunks."""
-        lse = lse2 = tf.fill([len(x)], -np.inf)
-        for start in range(0, k, chunk):
-            count = min(chunk, k - start)
-            step = self.graph_function(("log_weights", count), lambda xb, cb: self.log_weights(
-                xb, self.features(cb), count))
-            log_w = step(x, c)
-            lse = tf.reduce_logsumexp(tf.stack([lse, tf.reduce_logsumexp(log_w, 0)]), 0)
-            lse2 = tf.reduce_logsumexp(tf.stack([lse2, tf.reduce_logsumexp(2 * log_w, 0)]), 0)
-        return lse, lse2
+    def log_weight_sums(self, x, c, k, chunk):
+        """log sum_i w_i and log sum_i w_i^2 over k draws, `chunk` at a time."""
+        c = self.features(c)
+        q, decode = self.posterior_of(x, c), lambda z: self.likelihood_of(z, c)
+        return objectives.log_weight_sums(q, self.prior(), decode, x, k, chunk, self.next_seed())
 
     def active_units(self, x, threshold=0.01, batch_size=256):
         """Burda et al.'s active units: dimensions u with Cov_x(E_q[z_u]) > threshold.

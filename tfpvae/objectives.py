@@ -100,6 +100,35 @@ def log_weight_parts(q, prior, decode, x, num_samples, seed):
     return decode(z).log_prob(x), q.log_prob(z) - prior.log_prob(z)
 
 
+def log_weight_sums(q, prior, decode, x, k, chunk, seed):
+    """log sum_i w_i and log sum_i w_i^2 over k draws z_i ~ q(z|x), each [B].
+
+    The draws are made `chunk` at a time in a `tf.while_loop` (k and chunk may
+    be tensors), so memory holds one chunk's decoded x. The first chunk uses
+    `seed` itself and the chunk starting at draw i > 0 the seed folded with i,
+    so for k <= chunk the draws are exactly those of `log_weights` with `seed`.
+    """
+    def body(start, total, total2):
+        count = tf.minimum(chunk, k - start)
+        chunk_seed = tf.where(start > 0, tf.random.experimental.stateless_fold_in(seed, start), seed)
+        log_w = log_weights(q, prior, decode, x, count, chunk_seed)
+        return (start + count, accumulate(total, log_w), accumulate(total2, 2.0 * log_w))
+
+    empty = tf.fill(tf.shape(x)[:1], tf.constant(-float("inf")))
+    _, total, total2 = tf.while_loop(lambda start, *_: start < k, body, [tf.constant(0), empty, empty])
+    return total, total2
+
+
+def accumulate(total, log_w):
+    """log(exp(total) + sum_l exp(log_w_l)), computed stably."""
+    return tf.reduce_logsumexp(tf.stack([total, tf.reduce_logsumexp(log_w, 0)]), 0)
+
+
+def chunk_size(batch_size, event_size, floats_per_chunk=FLOATS_PER_CHUNK):
+    """Draws per chunk that keep a chunk's decoded x near `floats_per_chunk` floats (at least 1)."""
+    return tf.maximum(1, floats_per_chunk // (batch_size * event_size))
+
+
 def log_mean_exp(log_w, axis=0):
     """log (1/L) sum_l exp(log_w_l), computed stably."""
     count = tf.cast(tf.shape(log_w)[axis], log_w.dtype)
