@@ -140,7 +140,8 @@ def model(likelihood="bernoulli", purpose="fuzz"):
     """One compiled model per (likelihood, purpose); "valid" models never see bad input."""
     key = (likelihood, purpose)
     if key not in MODELS:
-        vae = small_vae(likelihood=likelihood)
+        context = {"context_dim": CONTEXT_DIM} if purpose == "conditional" else {}
+        vae = small_vae(likelihood=likelihood, **context)
         vae.compile(optimizer="adam")
         MODELS[key] = vae
     return MODELS[key]
@@ -404,6 +405,81 @@ def test_labels_of_the_same_length_are_accepted(method):
         result, error = attempt(lambda: LABELLED[method](model("bernoulli", "labels"), (x, np.arange(5.0))))
         assert error is None, f"{method}((x, y)) failed: {describe(error)}"
         assert all_finite(result), summary(result)
+
+
+# --- the context of a conditional model -------------------------------------------------
+
+CONTEXT_DIM = 3
+CONDITIONAL = {  # method -> call with data (x, c)
+    "fit": lambda vae, x, c: vae.fit((x, c), epochs=1, batch_size=4, verbose=0).history["loss"],
+    "fit(x, c)": lambda vae, x, c: vae.fit(x, c, epochs=1, batch_size=4, verbose=0).history["loss"],
+    "evaluate": lambda vae, x, c: vae.evaluate((x, c), verbose=0, return_dict=True)["loss"],
+    "predict": lambda vae, x, c: vae.predict((x, c), verbose=0),
+    "elbo": lambda vae, x, c: vae.elbo((x, c)),
+    "log_likelihood": lambda vae, x, c: vae.log_likelihood((x, c), num_samples=2),
+    "encode": lambda vae, x, c: vae.encode(x, c).mean().numpy(),
+    "decode": lambda vae, x, c: vae.decode(np.zeros((len(x), 2), np.float32), c).mean().numpy(),
+    "sample": lambda vae, x, c: vae.sample(len(x), c=c),
+}
+
+
+def context_is_valid(c, n):
+    """The oracle: integer labels [n] in [0, CONTEXT_DIM), or finite float32 features [n, CONTEXT_DIM]."""
+    try:
+        array = np.asarray(c)
+    except ValueError:
+        return False
+    if array.dtype.kind == "b" and array.ndim == 2:
+        return array.shape == (n, CONTEXT_DIM)
+    if array.ndim == 1:
+        return array.dtype.kind in "iu" and len(array) == n and bool(np.all((0 <= array) & (array < 3)))
+    with np.errstate(over="ignore"):
+        ok = array.ndim == 2 and array.shape == (n, CONTEXT_DIM) and array.dtype.kind in "iuf"
+        return ok and bool(np.all(np.isfinite(array.astype(np.float32))))
+
+
+@st.composite
+def contexts(draw, n):
+    """Labels and features, right and wrong: lengths, ranks, dtypes, ranges, NaN, strings, ragged lists."""
+    length = draw(st.sampled_from([n, n, n, n + 1, max(n - 1, 0)]))
+    kind = draw(st.sampled_from(["labels", "float labels", "features", "features of another width",
+                                 "rank 3", "strings", "ragged", "scalar"]))
+    if kind == "labels":
+        return np.array(draw(st.lists(st.integers(-2, 4), min_size=length, max_size=length)), np.int64)
+    if kind == "float labels":
+        return np.arange(length, dtype=np.float32) % CONTEXT_DIM
+    if kind in ("features", "features of another width"):
+        width = CONTEXT_DIM if kind == "features" else draw(st.sampled_from([1, 2, 4]))
+        value = st.floats(allow_nan=True, allow_infinity=True, width=64)
+        flat = draw(st.lists(value, min_size=length * width, max_size=length * width))
+        return np.array(flat, np.float64).reshape(length, width)
+    if kind == "rank 3":
+        return np.zeros((length, CONTEXT_DIM, 1), np.float32)
+    if kind == "strings":
+        return np.array(["a"] * length)
+    if kind == "ragged":
+        return [[0.0] * CONTEXT_DIM] * max(length - 1, 0) + [[0.0]]
+    return draw(st.sampled_from([1, 7, -1, 1.5]))
+
+
+@pytest.mark.parametrize("method", list(CONDITIONAL))
+@fuzz(12)
+@given(data=st.data())
+def test_contexts_are_checked(method, data):
+    """A conditional model's c: valid labels or features give finite results;
+    anything else is a clear error that names c."""
+    count()
+    n = data.draw(st.integers(1, 4))
+    c = data.draw(contexts(n))
+    x = (np.arange(n * 4).reshape(n, 4) % 2).astype(np.float32)
+    valid = context_is_valid(c, n) or (method == "sample" and isinstance(c, int) and 0 <= c < 3)
+    with evicting("bernoulli", "conditional"):
+        result, error = attempt(lambda: CONDITIONAL[method](model("bernoulli", "conditional"), x, c))
+        if valid:
+            assert error is None, f"valid c {summary(c)} refused: {describe(error)}"
+            assert all_finite(result), summary(result)
+        else:
+            assert_clear(error, result=result, any_of=["c "])
 
 
 # --- arguments of the evaluation methods ---------------------------------------------
