@@ -286,3 +286,24 @@ def test_active_units(digits):
 def test_bad_objective_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         small_vae(**kwargs)
+
+
+def test_the_optimizer_step_compiles_with_xla_by_default(digits):
+    """Outside a strategy and without whole-step XLA, the optimizer's update is
+    one XLA function; it trains to the same weights as Keras's own update
+    (float32 rounding: 1e-5) from the same seed."""
+    def trained(**compile_options):
+        keras.utils.set_random_seed(5)
+        vae = small_vae()
+        vae.compile(**compile_options)
+        vae.fit(digits[:400], epochs=2, batch_size=50, verbose=0)
+        return vae
+    fused, plain = trained(), trained(jit_update=False)
+    assert fused.jit_update and not plain.jit_update
+    assert fused.graph_functions["jit_update"].experimental_get_tracing_count() <= 2  # as the train step
+    assert "jit_update" not in plain.graph_functions
+    for a, b in zip(fused.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    whole_step = small_vae()
+    whole_step.compile(jit_compile=True)
+    assert not whole_step.jit_update
