@@ -1,4 +1,5 @@
-"""A run killed with SIGKILL resumes where it stopped: the real console script."""
+"""A run killed with SIGKILL resumes where it stopped: the real console script, and
+RunCheckpoint itself under a distribution strategy."""
 
 import json
 import os
@@ -9,7 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
+import tensorflow as tf
+
+from tfpvae.checkpoints import RunCheckpoint
+from tfpvae.model import VAE
 
 TFPVAE = str(Path(sys.executable).parent / "tfpvae")
 ARGS = ["train", "--epochs", "12", "--latent-dim", "2", "--encoder", '{"name": "mlp", "units": [32]}',
@@ -67,3 +73,28 @@ def test_a_corrupt_checkpoint_is_named(tmp_path):
     result = train(run_dir, check=False)
     assert result.returncode == 2
     assert "cannot restore checkpoint" in result.stderr and "Traceback" not in result.stderr
+
+
+def mirrored_vae():
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        vae = VAE(event_shape=(16,), latent_dim=2, encoder={"name": "mlp", "units": [8]},
+                  decoder={"name": "mlp", "units": [8]})
+        vae.compile(optimizer=keras.optimizers.Adam(1e-2))
+    return vae
+
+
+def test_a_strategy_run_restores_weights_optimizer_random_state_and_epoch(tmp_path):
+    """The optimizer's slots are made in the model's strategy scope; a new model
+    restored from the run directory continues with the same state."""
+    x = (np.random.RandomState(0).uniform(size=(200, 16)) < 0.3).astype("float32")
+    vae = mirrored_vae()
+    vae.fit(x, batch_size=50, epochs=2, verbose=0, callbacks=[RunCheckpoint(tmp_path, vae)])
+    again = mirrored_vae()
+    checkpoint = RunCheckpoint(tmp_path, again)
+    assert checkpoint.restore() == 2 and checkpoint.saved_epochs() == [1, 2]
+    assert len(checkpoint.history["loss"]) == 2
+    for a, b in zip(vae.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert int(again.optimizer.iterations.numpy()) == 8
+    np.testing.assert_array_equal(again.seed_generator.state.numpy(), vae.seed_generator.state.numpy())

@@ -104,10 +104,11 @@ def train(config, output=None, verbose="auto"):
     before the run directory is touched.
     """
     training = config["training"]
+    strategy = distribution_strategy(training["strategy"])  # before any TF op, as collectives need
     if training["seed"] is not None:
         keras.utils.set_random_seed(training["seed"])
     train_data, validation, test, event_shape = datasets(config)
-    with distribution_strategy(training["strategy"]).scope():
+    with strategy.scope():
         vae = VAE(**{**config["model"], "event_shape": list(event_shape)})
         vae.compile(optimizer=keras.optimizers.Adam(training["learning_rate"]))
     run_dir = run_dir_for(output, config)
