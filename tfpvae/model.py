@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfpvae import checks, conditioning, networks, objectives
+from tfpvae.metrics import Means
 from tfpvae.layers import Likelihood, Posterior, Prior
 
 
@@ -76,7 +77,7 @@ class VAE(keras.Model):
         self.kl_weight = self.add_weight(shape=(), initializer=keras.initializers.Constant(self.beta),
                                          trainable=False, name="kl_weight")
         names = ("loss", "elbo", "reconstruction", "kl") + (("iwae",) if self.objective == "iwae" else ())
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        self.means = Means(names)
         self.kl = kl
         self.kl_form = objectives.kl_form(self.build_parts(), self.prior(), kl)
         self.graph_functions, self.jit_update = {}, False
@@ -173,7 +174,7 @@ class VAE(keras.Model):
 
     @property
     def metrics(self):
-        return list(self.trackers.values())
+        return [self.means]
 
     def loss_and_metrics(self, x, c=None, training=False):
         """The training loss (a scalar) and per-example metrics, each [B]."""
@@ -197,10 +198,9 @@ class VAE(keras.Model):
         return loss, metrics
 
     def record(self, loss, metrics):
-        self.trackers["loss"].update_state(loss, sample_weight=tf.shape(metrics["kl"])[0])
-        for name, value in metrics.items():
-            self.trackers[name].update_state(value)
-        results = {name: tracker.result() for name, tracker in self.trackers.items()}
+        batch = {"loss": loss, **{name: tf.reduce_mean(value) for name, value in metrics.items()}}
+        self.means.update_state(batch, tf.shape(metrics["kl"])[0])
+        results = self.means.result()
         if multi_worker():
             # Keras reduces step outputs across workers with a mean along axis 0,
             # which scalars lack; the metric values are already global.
