@@ -307,3 +307,19 @@ def test_the_optimizer_step_compiles_with_xla_by_default(digits):
     whole_step = small_vae()
     whole_step.compile(jit_compile=True)
     assert not whole_step.jit_update
+
+
+def test_sample_draws_in_chunks_into_one_array():
+    """n = 7 in chunks of 3: the first chunk is `sample(3)` with the same seed,
+    the others come from folded seeds, so no two rows repeat."""
+    vae = small_vae()
+    x = vae.sample(7, seed=4, chunk_size=3)
+    assert x.shape == (7, 8, 8, 1) and x.dtype == np.float32
+    np.testing.assert_array_equal(x[:3], vae.sample(3, seed=4))
+    np.testing.assert_array_equal(x, vae.sample(7, seed=4, chunk_size=3))
+    means = vae.sample(7, seed=4, chunk_size=3, mean=True).reshape(7, -1)
+    assert len({row.tobytes() for row in means}) == 7
+    with pytest.raises(ValueError, match="chunk_size must be a positive int; received 0"):
+        vae.sample(3, chunk_size=0)
+    with pytest.raises(ValueError, match=r"seed must be None or an int in \[0, 2\*\*31\); received -1"):
+        vae.sample(3, seed=-1)

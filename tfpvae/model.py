@@ -388,20 +388,41 @@ class VAE(keras.Model):
         variance = means.var(axis=0)
         return int(np.sum(variance > threshold)), variance
 
-    def sample(self, num_samples, seed=None, mean=False, c=None):
+    def sample(self, num_samples, seed=None, mean=False, c=None, chunk_size=None):
         """New x: z ~ p(z), then x ~ p(x|z) (or its mean), numpy [n, *event_shape].
 
         A conditional VAE draws from p(x|z, c): c is one label for all n
         samples, labels [n] or features [n, context_dim].
+
+        The draws are made `chunk_size` at a time (default: what keeps a
+        chunk's x near `objectives.FLOATS_PER_CHUNK` floats, 128 MiB), into
+        the returned array, so memory beyond it stays bounded for any n. The
+        first chunk uses the seed itself and the chunk starting at i > 0 the
+        seed folded with i; n within one chunk draws what the exported
+        `sample` signature draws with the same seed.
         """
         n = checks.positive_int(num_samples, "num_samples")
+        seed = checks.seed(seed)
         if c is not None and np.ndim(c) == 0:
             c = np.full(n, c)
         c = self.context_of(c, n)
-        seeds = tf.random.experimental.stateless_split(
-            self.next_seed() if seed is None else tf.constant([0, seed], tf.int32), 2)
-        px = self.likelihood_of(self.prior().sample(n, seed=seeds[0]), c)
-        return (px.mean() if mean else px.sample(seed=seeds[1])).numpy()
+        size = math.prod(self.event_shape)
+        chunk = int(objectives.chunk_size(1, size)) if chunk_size is None else checks.positive_int(
+            chunk_size, "chunk_size")
+        base = self.next_seed() if seed is None else tf.constant([0, seed], tf.int32)
+        x = np.empty((n, *self.event_shape), np.float32)
+        for start in range(0, n, chunk):
+            count = min(chunk, n - start)
+            part_seed = base if start == 0 else tf.random.experimental.stateless_fold_in(base, start)
+            part_c = None if c is None else c[start:start + count]
+            x[start:start + count] = self.sample_chunk(count, part_seed, mean, part_c)
+        return x
+
+    def sample_chunk(self, n, seed, mean, c):
+        """n draws (or means) of x with one stateless seed pair, a tensor."""
+        prior_seed, likelihood_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        px = self.likelihood_of(self.prior().sample(n, seed=prior_seed), c)
+        return px.mean() if mean else px.sample(seed=likelihood_seed)
 
     def export(self, path, **kwargs):
         """Writes a TF SavedModel with named signatures; see `tfpvae.export.export`."""
