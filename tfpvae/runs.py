@@ -97,7 +97,7 @@ def grid_labels(count, context_dim, columns=8):
     return (np.arange(count) // columns) % context_dim
 
 
-def train(config, output=None, verbose="auto"):
+def train(config, output=None, verbose=2):
     """Trains the configured model; returns the run directory and test metrics.
 
     Everything that can fail on bad input (data, model, strategy) is done
