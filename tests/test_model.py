@@ -323,3 +323,18 @@ def test_sample_draws_in_chunks_into_one_array():
         vae.sample(3, chunk_size=0)
     with pytest.raises(ValueError, match=r"seed must be None or an int in \[0, 2\*\*31\); received -1"):
         vae.sample(3, seed=-1)
+
+
+def test_encode_and_call_trace_inside_a_tf_function():
+    """Inside a user's tf.function the batch size is unknown: nothing that
+    needs the values of x runs, and the shapes follow."""
+    vae = small_vae()
+    spec = tf.TensorSpec([None, 8, 8, 1], tf.float32)
+    encoded = tf.function(lambda x: vae.encode(x).mean()).get_concrete_function(spec)
+    called = tf.function(lambda x: vae(x)).get_concrete_function(spec)
+    assert encoded.output_shapes.as_list() == [None, 2]
+    assert called.output_shapes.as_list() == [None, 8, 8, 1]
+    conditional = small_vae(context_dim=3)
+    labels = tf.TensorSpec([None], tf.int32)
+    traced = tf.function(lambda x, c: conditional.encode(x, c).mean()).get_concrete_function(spec, labels)
+    assert traced.output_shapes.as_list() == [None, 2]

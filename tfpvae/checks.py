@@ -77,6 +77,19 @@ def shape_tuple(value, name):
     return tuple(positive_int(d, f"each entry of {name}") for d in shape)
 
 
+def symbolic(value):
+    """True for a tensor inside a graph being traced, whose values are not known yet."""
+    return isinstance(value, tf.Tensor) and not tf.executing_eagerly()
+
+
+def finite_float32(array):
+    """A numeric array in float32, or None when it holds NaN or inf there
+    (values beyond float32's range included)."""
+    with np.errstate(over="ignore"):
+        array = np.asarray(array).astype(np.float32)
+    return array if np.all(np.isfinite(array)) else None
+
+
 def first_of(data):
     """x out of x, (x,), (x, y) or (x, y, sample_weight); a list is one array."""
     if isinstance(data, tuple):
@@ -122,9 +135,8 @@ def check_array(x, event_shape, family, what):
     if array.shape[0] == 0:
         raise ValueError(f"{what} is empty: received shape {array.shape}")
     check_shape(array.shape[1:], event_shape, what)
-    with np.errstate(over="ignore"):
-        array = array.astype(np.float32)
-    if not np.all(np.isfinite(array)):
+    array = finite_float32(array)
+    if array is None:
         raise ValueError(f"{what} must be finite in float32 (|x| <= {FLOAT32_MAX:.3g}); "
                          f"received NaN or inf (or values too large for float32)")
     error = family.support_error(array)
@@ -150,7 +162,7 @@ def check_x(data, event_shape, family, what="x"):
         if shape.rank is not None and None not in shape.as_list():
             check_shape(shape.as_list(), event_shape, what)
         return data
-    if isinstance(x, tf.Tensor) and not tf.executing_eagerly():
+    if symbolic(x):
         return data
     array = check_array(x, event_shape, family, what)
     return (array, *data[1:]) if isinstance(data, tuple) else array

@@ -15,7 +15,7 @@ sees z with c appended, [..., latent_dim + context_dim].
 import numpy as np
 import tensorflow as tf
 
-from tfpvae.checks import numeric_dtype
+from tfpvae.checks import finite_float32, numeric_dtype
 
 
 def features(c, context_dim):
@@ -79,9 +79,8 @@ def check(c, context_dim, n, what="c"):
         return check_labels(array, context_dim, n, expected)
     if array.ndim != 2 or array.shape != (n, context_dim):
         raise ValueError(f"{expected}; received shape {array.shape}")
-    with np.errstate(over="ignore"):
-        array = array.astype(np.float32)
-    if not np.all(np.isfinite(array)):
+    array = finite_float32(array)
+    if array is None:
         raise ValueError(f"{what} must be finite in float32; received NaN or inf "
                          f"(or values too large for float32)")
     return array

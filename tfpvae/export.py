@@ -149,7 +149,7 @@ def signature_functions(vae):
     """
 
     def reconstruct(x, c=None):
-        return {"reconstruction": vae.likelihood_of(center(vae.posterior_of(x, c)), c).mean()}
+        return {"reconstruction": vae.reconstruction_of(x, c)}
 
     def encode(x, seed, c=None):
         q = vae.posterior_of(x, c)
@@ -169,9 +169,9 @@ def signature_functions(vae):
         return sample(tf.shape(c)[0], seed, c)
 
     def elbo(x, seed, c=None):
-        reconstruction, kl = objectives.elbo_terms(
-            vae.posterior_of(x, c), vae.prior(), lambda z: vae.likelihood_of(z, c), x,
-            vae.num_samples, vae.kl_form, seed_pair(seed))
+        q, decode = vae.parts(x, c)
+        reconstruction, kl = objectives.elbo_terms(q, vae.prior(), decode, x, vae.num_samples,
+                                                   vae.kl_form, seed_pair(seed))
         return {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl}
 
     def log_likelihood(x, num_samples, seed, c=None):
@@ -187,9 +187,9 @@ def chunked_log_likelihood(vae, x, k, seed, c=None, floats_per_chunk=objectives.
     `floats_per_chunk` floats (`objectives.log_weight_sums`), so large k fits
     in memory. c: context features [B, C] of a conditional VAE, else None.
     """
-    q, prior, decode = vae.posterior_of(x, c), vae.prior(), lambda z: vae.likelihood_of(z, c)
+    q, decode = vae.parts(x, c)
     chunk = objectives.chunk_size(tf.shape(x)[0], math.prod(vae.event_shape), floats_per_chunk)
-    total, _ = objectives.log_weight_sums(q, prior, decode, x, k, chunk, seed)
+    total, _ = objectives.log_weight_sums(q, vae.prior(), decode, x, k, chunk, seed)
     return total - tf.math.log(tf.cast(k, tf.float32))
 
 

@@ -99,7 +99,7 @@ class VAE(keras.Model):
     def encode(self, x, c=None, training=False):
         """q(z|x) (q(z|x, c) for a conditional VAE), a `tfd.Distribution` with batch shape [B]."""
         x = self.checked_x(x)
-        return self.posterior_of(tf.cast(x, tf.float32), self.context_of(c, len(x)), training=training)
+        return self.posterior_of(tf.cast(x, tf.float32), self.context_of(c, x.shape[0]), training=training)
 
     def posterior_of(self, x, c=None, training=False):
         """q(z|x, c) for a float32 tensor x and context features c (or None), unchecked."""
@@ -125,8 +125,8 @@ class VAE(keras.Model):
         return self.likelihood_layer(features, batch_shape=batch_shape)
 
     def context_of(self, c, n, what="c"):
-        """Context features [n, context_dim] from labels or features, checked;
-        None for a VAE without a context."""
+        """Context features [n, context_dim] from labels or features, checked
+        (unless c is symbolic or n unknown); None for a VAE without a context."""
         if not self.context_dim:
             if c is not None:
                 raise ValueError(f"this VAE has no context (context_dim=0); received {what}")
@@ -134,7 +134,7 @@ class VAE(keras.Model):
         if c is None:
             raise ValueError(f"this VAE is conditional (context_dim={self.context_dim}): pass {what}, "
                              f"integer labels [N] or features [N, {self.context_dim}]")
-        if not (isinstance(c, tf.Tensor) and not tf.executing_eagerly()) and n is not None:
+        if not checks.symbolic(c) and n is not None:
             c = conditioning.check(c, self.context_dim, n, what)
         return conditioning.features(c, self.context_dim)
 
@@ -149,7 +149,17 @@ class VAE(keras.Model):
         """The reconstruction mean E[x | z = E_q[z]], what `predict` returns;
         `inputs` is x, or (x, c) for a conditional VAE."""
         x, c = (inputs[0], inputs[1]) if self.context_dim and isinstance(inputs, (tuple, list)) else (inputs, None)
-        return self.decode(center(self.encode(x, c, training=training)), c).mean()
+        x = self.checked_x(x)
+        return self.reconstruction_of(tf.cast(x, tf.float32), self.context_of(c, x.shape[0]), training)
+
+    def reconstruction_of(self, x, c=None, training=False):
+        """E[x | z = E_q[z]] for float32 x and context features c (or None), unchecked."""
+        return self.likelihood_of(center(self.posterior_of(x, c, training=training)), c, training=training).mean()
+
+    def parts(self, x, c=None, training=False):
+        """q(z|x, c) and the map z -> p(x|z, c) that the objectives take, for
+        float32 x and context features c (or None), unchecked."""
+        return self.posterior_of(x, c, training=training), lambda z: self.likelihood_of(z, c, training=training)
 
     def next_seed(self):
         """A fresh stateless seed for TFP's samplers (int32 pair).
@@ -166,7 +176,7 @@ class VAE(keras.Model):
     def elbo_terms(self, x, c=None, num_samples=None):
         """Per-example E_q[log p(x|z)] and KL(q(z|x) || p(z)), each [B], for
         float32 x and context features c (or None)."""
-        q, decode = self.posterior_of(x, c), lambda z: self.likelihood_of(z, c)
+        q, decode = self.parts(x, c)
         return objectives.elbo_terms(q, self.prior(), decode, x, num_samples or self.num_samples,
                                      self.kl_form, self.next_seed())
 
@@ -178,8 +188,7 @@ class VAE(keras.Model):
 
     def loss_and_metrics(self, x, c=None, training=False):
         """The training loss (a scalar) and per-example metrics, each [B]."""
-        q, prior, seed = self.posterior_of(x, c, training=training), self.prior(), self.next_seed()
-        decode = lambda z: self.likelihood_of(z, c, training=training)  # noqa: E731
+        (q, decode), prior, seed = self.parts(x, c, training), self.prior(), self.next_seed()
         if self.objective == "iwae":
             log_px_z, log_ratio = objectives.log_weight_parts(q, prior, decode, x, self.num_samples, seed)
             bound = objectives.iwae_bound(log_px_z - self.kl_weight * log_ratio)
@@ -234,8 +243,7 @@ class VAE(keras.Model):
     def predict_step(self, data):
         if isinstance(data, tuple) and isinstance(data[0], (tuple, list)):
             data = tuple(data[0])  # arrays (x, c) arrive as the one input ([x, c],)
-        x, c = self.split(data)
-        return self.likelihood_of(center(self.posterior_of(x, c)), c).mean()
+        return self.reconstruction_of(*self.split(data))
 
     def compile(self, optimizer="adam", steps_per_execution=None, jit_update=None, **kwargs):
         """Keras's `compile`, with defaults that make `fit` fast.
@@ -283,7 +291,7 @@ class VAE(keras.Model):
             return data
         if not isinstance(data, tuple) or len(data) < 2:
             raise ValueError(self.needs_context(what))
-        if isinstance(x, tf.Tensor) and not tf.executing_eagerly():
+        if checks.symbolic(x):
             return data
         c = conditioning.check(data[1], self.context_dim, len(x), f"the c of {what}")
         return (x, c, *data[2:])
@@ -371,8 +379,7 @@ class VAE(keras.Model):
 
     def log_weight_sums(self, x, c, k, chunk):
         """log sum_i w_i and log sum_i w_i^2 over k draws, `chunk` at a time."""
-        c = self.features(c)
-        q, decode = self.posterior_of(x, c), lambda z: self.likelihood_of(z, c)
+        q, decode = self.parts(x, self.features(c))
         return objectives.log_weight_sums(q, self.prior(), decode, x, k, chunk, self.next_seed())
 
     def active_units(self, x, threshold=0.01, batch_size=256):
