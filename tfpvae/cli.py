@@ -57,10 +57,9 @@ def parser():
     return main
 
 
-def import_tensorflow():
-    from tfpvae import startup
-
-    startup.import_tensorflow()
+def quiet_logs():
+    """TensorFlow's Python logger at ERROR. Importing this module imported
+    tfpvae, and with it TensorFlow, its start-up lines silenced (`tfpvae.startup`)."""
     import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")
@@ -120,7 +119,7 @@ COMMANDS = {"train": run_train, "evaluate": run_evaluate, "sample": run_sample, 
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    import_tensorflow()
+    quiet_logs()
     try:
         COMMANDS[args.command](args)
     except (ValueError, TypeError, OSError, ImportError, KeyError) as error:

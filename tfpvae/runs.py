@@ -20,6 +20,7 @@ from tfpvae import config as configs
 from tfpvae import data, files, plots
 from tfpvae.callbacks import KLWarmup, StopOnNaN
 from tfpvae.checkpoints import RunCheckpoint
+from tfpvae.data.arrays import subset
 from tfpvae.model import VAE
 
 
@@ -148,7 +149,7 @@ def held_out(arrays, fraction, seed):
     return data.split_validation(arrays, fraction, seed=seed)
 
 
-def fit(vae, run_dir, train_data, val_x, training, verbose):
+def fit(vae, run_dir, train_data, validation, training, verbose):
     """Trains from the run's newest checkpoint and saves the finished run."""
     checkpoint, guard = RunCheckpoint(run_dir, vae), StopOnNaN()
     start = checkpoint.restore()
@@ -157,7 +158,7 @@ def fit(vae, run_dir, train_data, val_x, training, verbose):
     callbacks = [keras.callbacks.TensorBoard(str(run_dir / "tensorboard")), guard, checkpoint]
     if training["warmup_epochs"]:
         callbacks.insert(0, KLWarmup(epochs=training["warmup_epochs"]))
-    vae.fit(train_data, epochs=training["epochs"], initial_epoch=start, validation_data=val_x,
+    vae.fit(train_data, epochs=training["epochs"], initial_epoch=start, validation_data=validation,
             verbose=verbose, callbacks=callbacks)
     save_run(run_dir, vae, {**read_config(run_dir), "model": vae.get_config()}, checkpoint.history)
     shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
@@ -193,7 +194,7 @@ def draw_pictures(run_dir, vae, test):
     """Reconstructions, samples and, for a 2-D latent space, its manifold and a scatter."""
     if not is_image(vae.event_shape):
         return []
-    first = data.Arrays(test.x[:8], None if test.y is None else test.y[:8], test.event_shape, test.source)
+    first = subset(test, slice(0, 8), test.source)
     paths = [run_dir / "reconstructions.png", run_dir / "samples.png"]
     plots.reconstructions(first.x, vae.predict(inputs(vae, first), verbose=0), paths[0])
     if vae.context_dim:
