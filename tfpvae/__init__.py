@@ -5,7 +5,7 @@
 
 Importing tfpvae registers its Keras classes, so `keras.models.load_model`
 reads saved tfpvae models. TensorFlow's C++ start-up lines are silenced unless
-TF_CPP_MIN_LOG_LEVEL is set (see `tfpvae.startup`).
+TF_CPP_MIN_LOG_LEVEL is 0 (see `tfpvae.startup`).
 """
 
 __version__ = "0.1.0"

@@ -160,9 +160,7 @@ def signature_functions(vae):
         return {"mean": px.mean(), "sample": px.sample(seed=seed_pair(seed))}
 
     def sample(num_samples, seed, c=None):
-        prior_seed, likelihood_seed = tf.unstack(
-            tf.random.experimental.stateless_split(seed_pair(seed), 2))
-        px = vae.likelihood_of(vae.prior().sample(positive(num_samples), seed=prior_seed), c)
+        px, likelihood_seed = vae.generate(positive(num_samples), seed_pair(seed), c)
         return {"x": px.sample(seed=likelihood_seed), "mean": px.mean()}
 
     def sample_given(seed, c):

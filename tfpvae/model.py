@@ -427,9 +427,17 @@ class VAE(keras.Model):
 
     def sample_chunk(self, n, seed, mean, c):
         """n draws (or means) of x with one stateless seed pair, a tensor."""
-        prior_seed, likelihood_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-        px = self.likelihood_of(self.prior().sample(n, seed=prior_seed), c)
+        px, likelihood_seed = self.generate(n, seed, c)
         return px.mean() if mean else px.sample(seed=likelihood_seed)
+
+    def generate(self, n, seed, c=None):
+        """p(x|z, c) at n draws z ~ p(z), and the seed left for drawing x.
+
+        The stateless seed pair splits in two: the first draws z, the second
+        is returned; `sample` and the exported `sample` signature both use it.
+        """
+        prior_seed, likelihood_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        return self.likelihood_of(self.prior().sample(n, seed=prior_seed), c), likelihood_seed
 
     def export(self, path, **kwargs):
         """Writes a TF SavedModel with named signatures; see `tfpvae.export.export`."""

@@ -203,11 +203,12 @@ def draw_pictures(run_dir, vae, test):
                          "means of p(x|z, c), z ~ p(z); row i has label c = i")
     else:
         plots.image_grid(vae.sample(64, seed=0, mean=True), paths[1], "means of p(x|z), z ~ p(z)")
-    if vae.latent_dim == 2:
-        paths.append(run_dir / "latent.png")
-        labels = test.y if vae.context_dim else None
-        plots.latent_scatter(vae.encode(test.x, labels).mean().numpy(), test.y, paths[-1])
-    if vae.latent_dim == 2 and not vae.context_dim:
+    if vae.latent_dim != 2:
+        return paths
+    paths.append(run_dir / "latent.png")
+    labels = test.y if vae.context_dim else None
+    plots.latent_scatter(vae.encode(test.x, labels).mean().numpy(), test.y, paths[-1])
+    if not vae.context_dim:
         paths.append(run_dir / "manifold.png")
         plots.manifold(vae, paths[-1])
     return paths
