@@ -56,6 +56,7 @@ class Family:
     hint = ""
     fits = "real-valued data"
     elementwise = False  # True when each element of x has its own parameters
+    xla = True  # False when XLA cannot compile the family's ops
 
     def __init__(self, name, **options):
         self.name = name

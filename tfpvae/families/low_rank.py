@@ -27,6 +27,7 @@ class LowRank(Family):
 
     roles = ("posterior", "likelihood")
     fits = "real-valued data with a few directions of correlation"
+    xla = False  # TFP's log-determinant of a low-rank update is a MatrixDeterminant, which XLA lacks
 
     def __init__(self, name, rank=2, min_scale=1e-4):
         rank = checks.positive_int(rank, f"{name!r}: rank")

@@ -25,6 +25,7 @@ class DistributionHead(keras.layers.Layer):
     def __init__(self, family, event_shape, **kwargs):
         super().__init__(**kwargs)
         self.family = families.get(family, role=self.role)
+        self.supports_jit = self.family.xla
         self.event_shape = tuple(int(d) for d in event_shape)
         size = math.prod(self.event_shape)
         self.params = keras.layers.Dense(

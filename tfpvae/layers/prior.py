@@ -32,6 +32,7 @@ class Prior(keras.layers.Layer):
     def __init__(self, family="normal", latent_dim=2, data_shape=None, **kwargs):
         super().__init__(**kwargs)
         self.family = families.get(family, role="prior")
+        self.supports_jit = self.family.xla
         self.latent_dim = latent_dim
         self.data_shape = tuple(data_shape) if data_shape is not None else None
         self.needs_encoder = getattr(self.family, "needs_encoder", False)
