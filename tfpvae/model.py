@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfpvae import checks, conditioning, networks, objectives
+from tfpvae.data import batching
 from tfpvae.metrics import Means
 from tfpvae.layers import Likelihood, Posterior, Prior
 
@@ -321,7 +322,10 @@ class VAE(keras.Model):
         return checks.first_of(data), data[1] if self.context_dim else None
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
-        x, y = unpacked(self.checked(joined(x, y)), None)
+        data = self.checked(joined(x, y))
+        if not args and fed_in_memory(data, kwargs):
+            data, kwargs = in_memory_feed(data if self.context_dim else checks.first_of(data), **kwargs)
+        x, y = unpacked(data, None)
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)  # a dataset is shuffled by its own pipeline
         if validation_data is not None:
@@ -485,6 +489,32 @@ def unpacked(data, y):
         x, data_y, _ = keras.utils.unpack_x_y_sample_weight(data)
         return x, data_y if y is None else y
     return data, y
+
+
+KERAS_ARRAY_OPTIONS = ("sample_weight", "class_weight", "validation_split", "steps_per_epoch")
+
+
+def fed_in_memory(data, kwargs):
+    """Whether `fit` feeds arrays through `in_memory_feed`: numpy arrays x or
+    (x, c), outside `tf.distribute`, with none of the options that only
+    Keras's array handling knows (`KERAS_ARRAY_OPTIONS`, `shuffle="batch"`)."""
+    arrays = data[:2] if isinstance(data, tuple) else (data,)
+    return (all(isinstance(a, np.ndarray) for a in arrays) and kwargs.get("shuffle", True) in (True, False)
+            and not any(kwargs.get(option) is not None for option in KERAS_ARRAY_OPTIONS)
+            and not tf.distribute.has_strategy())
+
+
+def in_memory_feed(arrays, batch_size=None, shuffle=True, **kwargs):
+    """`fit`'s data and keyword arguments for in-memory arrays: one endless
+    `batching.batched` pipeline with `steps_per_epoch`, so `fit` makes one
+    iterator for all its epochs, and each step gathers one batch of rows.
+    Epochs hold the same batches as Keras's own array handling would give:
+    every example once, reshuffled each epoch, the last batch the remainder."""
+    batch_size = batch_size or 32
+    kwargs.setdefault("validation_batch_size", batch_size)
+    seed = int(np.random.randint(2**31 - 1))  # reproducible under keras.utils.set_random_seed
+    dataset = batching.batched(arrays, batch_size, shuffle=shuffle, seed=seed).repeat()
+    return dataset.prefetch(tf.data.AUTOTUNE), {**kwargs, "steps_per_epoch": batching.steps(arrays, batch_size)}
 
 
 def joined(x, y):

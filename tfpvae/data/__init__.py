@@ -31,6 +31,7 @@ import tensorflow as tf
 from tfpvae import checks
 from tfpvae.data.arrays import (SPLITS, Arrays, check_unit_interval, labels, load_digits, numeric,
                                  split_arrays, subset)
+from tfpvae.data.batching import batched
 from tfpvae.data.files import is_path, load_path
 from tfpvae.data.tfds import is_tfds_name, load_tfds
 
@@ -113,7 +114,7 @@ def split_validation(arrays, fraction, seed=0):
 
 
 def to_dataset(x, y=None, batch_size=100, shuffle=True, binarize=None, seed=0):
-    """A batched `tf.data.Dataset` of x (and y), cached in memory.
+    """A batched `tf.data.Dataset` of x (and y), held in memory (`batching.batched`).
 
     Args:
       x: array [N, ...].
@@ -136,10 +137,7 @@ def to_dataset(x, y=None, batch_size=100, shuffle=True, binarize=None, seed=0):
         x = check_unit_interval(x, f"binarize={binarize!r}")
     x = binarize_static(x, seed) if binarize == "static" else x.astype(np.float32)
     y = None if y is None else labels(y, len(x), "y")
-    dataset = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y)).cache()
-    if shuffle:
-        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size)
+    dataset = batched(x if y is None else (x, y), batch_size, shuffle=shuffle, seed=seed)
     if binarize == "dynamic":
         dataset = binarized_dynamically(dataset, seed, labelled=y is not None)
     return dataset.prefetch(tf.data.AUTOTUNE)
