@@ -17,7 +17,7 @@ def epoch_rows(dataset):
 
 def test_an_epoch_holds_every_row_once_with_the_remainder_last():
     sizes, rows = epoch_rows(batching.batched(X, 5, seed=3))
-    assert sizes == [5, 5, 5, 5, 3] and batching.steps(X, 5) == 5
+    assert sizes == [5, 5, 5, 5, 3] and batching.batched(X, 5).cardinality() == 5
     np.testing.assert_array_equal(np.sort(rows), X[:, 0])
     assert not np.array_equal(rows, X[:, 0])  # shuffled
 
@@ -49,6 +49,7 @@ def test_without_shuffle_the_rows_stay_in_order():
 
 @pytest.mark.parametrize("batch_size", [1, 23, 50])
 def test_tuples_stay_aligned_at_any_batch_size(batch_size):
-    for x, y in batching.batched((X, Y), batch_size, seed=0):
+    dataset = batching.batched((X, Y), batch_size, seed=0)
+    for x, y in dataset:
         np.testing.assert_array_equal(np.asarray(x)[:, 0], 3 * np.asarray(y))
-    assert batching.steps((X, Y), batch_size) == -(-23 // batch_size)
+    assert dataset.cardinality() == -(-23 // batch_size)

@@ -505,16 +505,15 @@ def fed_in_memory(data, kwargs):
 
 
 def in_memory_feed(arrays, batch_size=None, shuffle=True, **kwargs):
-    """`fit`'s data and keyword arguments for in-memory arrays: one endless
-    `batching.batched` pipeline with `steps_per_epoch`, so `fit` makes one
-    iterator for all its epochs, and each step gathers one batch of rows.
-    Epochs hold the same batches as Keras's own array handling would give:
-    every example once, reshuffled each epoch, the last batch the remainder."""
+    """`fit`'s data and keyword arguments for in-memory arrays: a
+    `batching.batched` pipeline, in which each step gathers one batch of rows.
+    Epochs hold the batches Keras's own array handling would give: every
+    example once, reshuffled each epoch, the last batch the remainder."""
     batch_size = batch_size or 32
     kwargs.setdefault("validation_batch_size", batch_size)
     seed = int(np.random.randint(2**31 - 1))  # reproducible under keras.utils.set_random_seed
-    dataset = batching.batched(arrays, batch_size, shuffle=shuffle, seed=seed).repeat()
-    return dataset.prefetch(tf.data.AUTOTUNE), {**kwargs, "steps_per_epoch": batching.steps(arrays, batch_size)}
+    dataset = batching.batched(arrays, batch_size, shuffle=shuffle, seed=seed)
+    return dataset.prefetch(tf.data.AUTOTUNE), kwargs
 
 
 def joined(x, y):

@@ -7,8 +7,6 @@ one by one through a `tf.data` shuffle buffer and batching them again costs a
 copy per example.
 """
 
-import math
-
 import tensorflow as tf
 
 
@@ -23,7 +21,8 @@ def batched(arrays, batch_size, shuffle=True, seed=0):
       seed: int seed of the permutations.
 
     Returns:
-      A `tf.data.Dataset` of batches shaped like `arrays`.
+      A `tf.data.Dataset` of batches shaped like `arrays`, whose cardinality
+      (batches per epoch) is known, as Keras's `fit` uses it.
     """
     tensors = tf.nest.map_structure(tf.convert_to_tensor, arrays)
     n = int(tf.nest.flatten(tensors)[0].shape[0])
@@ -37,10 +36,6 @@ def batched(arrays, batch_size, shuffle=True, seed=0):
         return head.concatenate(tf.data.Dataset.from_tensors(order[full * batch_size:])) if rest else head
 
     keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
-    indices = keys.flat_map(index_batches)
+    indices = keys.flat_map(index_batches).apply(tf.data.experimental.assert_cardinality(full + bool(rest)))
     return indices.map(lambda index: tf.nest.map_structure(lambda t: tf.gather(t, index), tensors))
 
-
-def steps(arrays, batch_size):
-    """Batches in one epoch of `batched(arrays, batch_size)`."""
-    return math.ceil(len(tf.nest.flatten(arrays)[0]) / batch_size)

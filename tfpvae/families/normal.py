@@ -25,7 +25,9 @@ class DiagonalNormal(tfd.MultivariateNormalDiag):
     formulas, about 45 ops each (eps ~ N(0, I) from TFP's stateless seed, laid
     out as [n, *batch, d]). eps is drawn by Philox, TensorFlow's own choice
     outside XLA; inside XLA on a CPU the default is ThreeFry, which took 1.2 ms
-    against Philox's 0.13 ms for a [100, 50] draw. Being a `MultivariateNormalDiag`, it keeps TFP's
+    against Philox's 0.13 ms for a [100, 50] draw. XLA's Philox may order its
+    stream differently from TensorFlow's kernel, so one seed can give other
+    (equally distributed) draws with and without XLA. Being a `MultivariateNormalDiag`, it keeps TFP's
     analytic KLs to and from the other Gaussian families.
     """
 
