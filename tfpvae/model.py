@@ -513,7 +513,7 @@ def in_memory_feed(arrays, batch_size=None, shuffle=True, **kwargs):
     kwargs.setdefault("validation_batch_size", batch_size)
     seed = int(np.random.randint(2**31 - 1))  # reproducible under keras.utils.set_random_seed
     dataset = batching.batched(arrays, batch_size, shuffle=shuffle, seed=seed)
-    return dataset.prefetch(tf.data.AUTOTUNE), kwargs
+    return dataset.prefetch(batching.PREFETCH), kwargs
 
 
 def joined(x, y):

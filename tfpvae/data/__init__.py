@@ -31,7 +31,7 @@ import tensorflow as tf
 from tfpvae import checks
 from tfpvae.data.arrays import (SPLITS, Arrays, check_unit_interval, labels, load_digits, numeric,
                                  split_arrays, subset)
-from tfpvae.data.batching import batched
+from tfpvae.data.batching import PREFETCH, batched
 from tfpvae.data.files import is_path, load_path
 from tfpvae.data.tfds import is_tfds_name, load_tfds
 
@@ -140,7 +140,7 @@ def to_dataset(x, y=None, batch_size=100, shuffle=True, binarize=None, seed=0):
     dataset = batched(x if y is None else (x, y), batch_size, shuffle=shuffle, seed=seed)
     if binarize == "dynamic":
         dataset = binarized_dynamically(dataset, seed, labelled=y is not None)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return dataset.prefetch(PREFETCH)
 
 
 def load(source, split="train", batch_size=100, binarize=None, scale=True, seed=0):
