@@ -346,6 +346,8 @@ def test_fit_feeds_arrays_through_row_gathers(digits):
     for keras_only in ({"sample_weight": np.ones(450)}, {"validation_split": 0.1}, {"shuffle": "batch"}):
         assert not fed_in_memory(digits[:450], keras_only)
     assert not fed_in_memory(tf.constant(digits[:450]), {})
+    assert not fed_in_memory((digits[:450], np.zeros(450)), {})  # an unused y: Keras checks its length
+    assert fed_in_memory((digits[:450], np.zeros(450)), {}, conditional=True)
     weighted = vae.fit(digits[:450], sample_weight=np.ones(450), epochs=1, batch_size=100, verbose=0)
     assert np.isfinite(weighted.history["loss"][-1]) and int(vae.optimizer.iterations) == 20
 

@@ -323,8 +323,8 @@ class VAE(keras.Model):
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         data = self.checked(joined(x, y))
-        if not args and fed_in_memory(data, kwargs):
-            data, kwargs = in_memory_feed(data if self.context_dim else checks.first_of(data), **kwargs)
+        if not args and fed_in_memory(data, kwargs, conditional=bool(self.context_dim)):
+            data, kwargs = in_memory_feed(data, **kwargs)
         x, y = unpacked(data, None)
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)  # a dataset is shuffled by its own pipeline
@@ -494,12 +494,15 @@ def unpacked(data, y):
 KERAS_ARRAY_OPTIONS = ("sample_weight", "class_weight", "validation_split", "steps_per_epoch")
 
 
-def fed_in_memory(data, kwargs):
-    """Whether `fit` feeds arrays through `in_memory_feed`: numpy arrays x or
-    (x, c), outside `tf.distribute`, with none of the options that only
-    Keras's array handling knows (`KERAS_ARRAY_OPTIONS`, `shuffle="batch"`)."""
-    arrays = data[:2] if isinstance(data, tuple) else (data,)
-    return (all(isinstance(a, np.ndarray) for a in arrays) and kwargs.get("shuffle", True) in (True, False)
+def fed_in_memory(data, kwargs, conditional=False):
+    """Whether `fit` feeds arrays through `in_memory_feed`: a numpy array x, or
+    (x, c) for a conditional VAE, outside `tf.distribute`, with none of the
+    options that only Keras's array handling knows (`KERAS_ARRAY_OPTIONS`,
+    `shuffle="batch"`). Anything else, an unused y included (Keras checks its
+    length), stays with Keras."""
+    arrays = data if isinstance(data, tuple) else (data,)
+    return (len(arrays) == (2 if conditional else 1) and all(isinstance(a, np.ndarray) for a in arrays)
+            and kwargs.get("shuffle", True) in (True, False)
             and not any(kwargs.get(option) is not None for option in KERAS_ARRAY_OPTIONS)
             and not tf.distribute.has_strategy())
 
