@@ -513,7 +513,8 @@ def in_memory_feed(arrays, batch_size=None, shuffle=True, **kwargs):
     Epochs hold the batches Keras's own array handling would give: every
     example once, reshuffled each epoch, the last batch the remainder."""
     batch_size = batch_size or 32
-    kwargs.setdefault("validation_batch_size", batch_size)
+    if kwargs.get("validation_batch_size") is None:
+        kwargs["validation_batch_size"] = batch_size
     seed = int(np.random.randint(2**31 - 1))  # reproducible under keras.utils.set_random_seed
     dataset = batching.batched(arrays, batch_size, shuffle=shuffle, seed=seed)
     return dataset.prefetch(batching.PREFETCH), kwargs

@@ -59,4 +59,3 @@ def untuned():
     options.experimental_optimization.inject_prefetch = False
     options.experimental_optimization.apply_default_optimizations = False
     return options
-

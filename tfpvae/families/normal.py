@@ -23,12 +23,14 @@ class DiagonalNormal(tfd.MultivariateNormalDiag):
     bijector, about 280 graph ops for a draw and 120 for a log-density, which
     is most of a small model's training step. Here both are the elementwise
     formulas, about 45 ops each (eps ~ N(0, I) from TFP's stateless seed, laid
-    out as [n, *batch, d]). eps is drawn by Philox, TensorFlow's own choice
-    outside XLA; inside XLA on a CPU the default is ThreeFry, which took 1.2 ms
-    against Philox's 0.13 ms for a [100, 50] draw. XLA's Philox may order its
-    stream differently from TensorFlow's kernel, so one seed can give other
-    (equally distributed) draws with and without XLA. Being a `MultivariateNormalDiag`, it keeps TFP's
+    out as [n, *batch, d]). Being a `MultivariateNormalDiag`, it keeps TFP's
     analytic KLs to and from the other Gaussian families.
+
+    eps is drawn by Philox, TensorFlow's own choice outside XLA; inside XLA on
+    a CPU the default is ThreeFry, which took 1.2 ms against Philox's 0.13 ms
+    for a [100, 50] draw. XLA's Philox may order its stream differently from
+    TensorFlow's kernel, so one seed can give other (equally distributed)
+    draws with and without XLA.
     """
 
     def _call_sample_n(self, sample_shape, seed, **kwargs):
