@@ -289,6 +289,15 @@ def test_bad_objective_settings(kwargs, match):
         small_vae(**kwargs)
 
 
+def trained_from_seed_5(digits, **compile_options):
+    """A small VAE compiled with `compile_options` and trained 2 epochs from
+    seed 5 (400 digits, batch 50), and its per-epoch losses."""
+    keras.utils.set_random_seed(5)
+    vae = small_vae()
+    vae.compile(**compile_options)
+    return vae, vae.fit(digits[:400], epochs=2, batch_size=50, verbose=0).history["loss"]
+
+
 def test_the_whole_step_compiles_with_xla_by_default_where_every_family_can(digits):
     """compile() turns XLA on for the whole step on this CPU-only machine too
     (Keras's own "auto" would not); the low_rank posterior's log-determinant
@@ -297,12 +306,7 @@ def test_the_whole_step_compiles_with_xla_by_default_where_every_family_can(digi
     seed the XLA step trains as the graph step does up to the draws of z
     (XLA's Philox lays out its stream differently for these shapes), so the
     per-epoch losses agree within 2% (they differed by 0.3% when measured)."""
-    def trained(**compile_options):
-        keras.utils.set_random_seed(5)
-        vae = small_vae()
-        vae.compile(**compile_options)
-        return vae, vae.fit(digits[:400], epochs=2, batch_size=50, verbose=0).history["loss"]
-    (xla, xla_loss), (graph, graph_loss) = trained(), trained(jit_compile=False)
+    (xla, xla_loss), (graph, graph_loss) = trained_from_seed_5(digits), trained_from_seed_5(digits, jit_compile=False)
     assert xla.jit_compile is True and not xla.jit_update
     assert graph.jit_compile is False and graph.jit_update
     np.testing.assert_allclose(xla_loss, graph_loss, rtol=0.02)
@@ -319,13 +323,8 @@ def test_the_optimizer_step_alone_compiles_with_xla_without_whole_step_xla(digit
     """With jit_compile=False the optimizer's update is one XLA function; it
     trains to the same weights as Keras's own update (float32 rounding: 1e-5)
     from the same seed."""
-    def trained(**compile_options):
-        keras.utils.set_random_seed(5)
-        vae = small_vae()
-        vae.compile(jit_compile=False, **compile_options)
-        vae.fit(digits[:400], epochs=2, batch_size=50, verbose=0)
-        return vae
-    fused, plain = trained(), trained(jit_update=False)
+    fused, _ = trained_from_seed_5(digits, jit_compile=False)
+    plain, _ = trained_from_seed_5(digits, jit_compile=False, jit_update=False)
     assert fused.jit_update and not plain.jit_update
     assert fused.graph_functions["jit_update"].experimental_get_tracing_count() <= 2  # as the train step
     assert "jit_update" not in plain.graph_functions
