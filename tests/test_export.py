@@ -12,9 +12,9 @@ import pytest
 import tensorflow as tf
 
 import tfpvae
-from tfpvae import objectives
-from tfpvae.export import export, stddev_of
-from tfpvae.model import center
+from tfpvae.evaluation import center, stddev_of
+from tfpvae.export import export
+from tfpvae.objectives import bounds
 
 SMALL = {"name": "mlp", "units": [16]}
 DEFAULTS = {"prior": "normal", "posterior": "normal", "likelihood": "bernoulli"}
@@ -128,9 +128,9 @@ def expected_outputs(vae, inputs):
     pair = tf.constant([0, seed], tf.int32)
     q, px, prior = vae.encode(x, c), vae.decode(z, c), vae.prior()
     decode = lambda z: vae.decode(z, c)  # noqa: E731
-    reconstruction, kl = objectives.elbo_terms(q, prior, decode, x, vae.num_samples, vae.kl_form, pair)
+    reconstruction, kl = bounds.elbo_terms(q, prior, decode, x, vae.num_samples, vae.kl_form, pair)
     n, k = (len(c), int(inputs["k"])) if c is not None else (int(inputs["n"]), int(inputs["k"]))
-    log_w = objectives.log_weights(q, prior, decode, x, k, pair)
+    log_w = bounds.log_weights(q, prior, decode, x, k, pair)
     recon = {"reconstruction": vae((x, c) if c is not None else x)}
     return {
         "serving_default": recon,
@@ -409,23 +409,3 @@ def test_a_failed_export_leaves_nothing_behind(vae, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="disk full"):
         vae.export(tmp_path / "m", overwrite=True)
     assert os.listdir(tmp_path) == ["m"] and os.listdir(tmp_path / "m") == ["old.txt"]
-
-
-# --- log_likelihood in chunks -------------------------------------------------------------
-
-def test_log_likelihood_signature_chunks_large_k():
-    """Within one chunk the estimate is log_weights with the same seed, exactly;
-    in chunks of 7 draws (k = 700) it agrees with the in-process estimate
-    within 4 of their combined standard errors."""
-    from tfpvae.export import chunked_log_likelihood
-
-    model = small_vae()
-    x = np.random.RandomState(1).binomial(1, 0.3, size=(10, 8, 8, 1)).astype("float32")
-    seed = tf.constant([0, 5], tf.int32)
-    one = chunked_log_likelihood(model, x, tf.constant(6), seed)
-    log_w = objectives.log_weights(model.encode(x), model.prior(), model.decode, x, 6, seed)
-    np.testing.assert_allclose(one, objectives.log_mean_exp(log_w, 0), rtol=1e-6)
-    small_chunks = chunked_log_likelihood(model, x, tf.constant(700), seed, floats_per_chunk=7 * 10 * 64)
-    reference, stderr = model.log_likelihood(x, num_samples=700, return_stderr=True)
-    combined = np.sqrt(2 * np.sum(stderr**2)) / len(x)
-    assert abs(float(tf.reduce_mean(small_chunks)) - reference.mean()) < 4 * combined

@@ -652,7 +652,7 @@ MODEL_ARGUMENTS = {  # argument -> (values to try, is a value valid?)
     "kl": (st.sampled_from(["auto", "analytic", "mc", "AUTO", "", None, 1, ["auto"], "exact"])
            | st.text(max_size=4), lambda v: isinstance(v, str) and v in ("auto", "analytic", "mc")),
     "objective": (st.sampled_from(["elbo", "iwae", "ELBO", "", None, 0, ["elbo"], "vae"]) | st.text(max_size=4),
-                  lambda v: isinstance(v, str) and v in ("elbo", "iwae")),
+                  lambda v: isinstance(v, str) and v in tfpvae.objectives.names()),
     "beta": (st.floats(allow_nan=True, allow_infinity=True) | st.integers(-3, 3)
              | st.sampled_from([True, "1", None, np.float32(0.5), np.float64(2.0), 1e300]), weight),
     "free_bits": (st.floats(allow_nan=True, allow_infinity=True) | st.integers(-3, 3)

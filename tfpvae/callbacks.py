@@ -6,7 +6,7 @@ import keras
 
 
 class KLWarmup(keras.callbacks.Callback):
-    """Ramps the KL weight beta linearly from 0 to the model's `beta`.
+    """Ramps the KL weight beta linearly from 0 to the objective's `beta`.
 
     Over the first `steps` training batches, or the first `epochs` epochs
     (Bowman et al., arXiv:1511.06349; Sonderby et al., arXiv:1602.02282):
@@ -28,7 +28,7 @@ class KLWarmup(keras.callbacks.Callback):
         self.steps, self.epochs = steps, epochs
 
     def set_fraction(self, fraction):
-        self.model.kl_weight.assign(self.model.beta * min(1.0, fraction))
+        self.model.kl_weight.assign(self.model.objective.beta * min(1.0, fraction))
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.epochs is not None:

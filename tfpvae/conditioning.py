@@ -15,6 +15,7 @@ sees z with c appended, [..., latent_dim + context_dim].
 import numpy as np
 import tensorflow as tf
 
+from tfpvae import checks
 from tfpvae.checks import finite_float32, numeric_dtype
 
 
@@ -111,3 +112,47 @@ def check_spec(spec, context_dim, what="the dataset's c"):
         raise ValueError(f"{expected}; the dataset yields shape {spec.shape}")
     if rank not in (None, 1, 2):
         raise ValueError(f"{expected}; the dataset yields shape {spec.shape}")
+
+
+def check_data(data, event_shape, family, context_dim, what="x"):
+    """Data x or (x, c, ...) checked against a model: arrays fully, a dataset
+    by its element spec, a conditional model's c included.
+
+    Returns:
+      The data, arrays converted to float32 (x) and labels or features (c).
+    """
+    data = checks.check_x(data, event_shape, family, what)
+    if not context_dim:
+        return data
+    x = checks.first_of(data)
+    if isinstance(x, tf.data.Dataset):
+        spec = x.element_spec
+        if not isinstance(spec, tuple) or len(spec) < 2:
+            raise ValueError(f"{needs_context(context_dim, what)}; the dataset yields {spec}")
+        check_spec(spec[1], context_dim, f"the c of {what}")
+        return data
+    if not isinstance(data, tuple) or len(data) < 2:
+        raise ValueError(needs_context(context_dim, what))
+    if checks.symbolic(x):
+        return data
+    return (x, check(data[1], context_dim, len(x), f"the c of {what}"), *data[2:])
+
+
+def needs_context(context_dim, what):
+    return (f"this VAE is conditional (context_dim={context_dim}): {what} must be (x, c), "
+            f"c integer labels [N] or features [N, {context_dim}]")
+
+
+def context_features(c, context_dim, n, what="c"):
+    """Context features [n, context_dim] from labels or features, checked
+    (unless c is symbolic or n unknown); None for a model without a context."""
+    if not context_dim:
+        if c is not None:
+            raise ValueError(f"this VAE has no context (context_dim=0); received {what}")
+        return None
+    if c is None:
+        raise ValueError(f"this VAE is conditional (context_dim={context_dim}): pass {what}, "
+                         f"integer labels [N] or features [N, {context_dim}]")
+    if not checks.symbolic(c) and n is not None:
+        c = check(c, context_dim, n, what)
+    return features(c, context_dim)

@@ -43,6 +43,9 @@ class Family:
 
     Subclasses set `roles` (the roles it can play), `support` (a short text for
     error messages and docs) and implement `num_params` and `distribution`.
+    Every other hook below has a default that fits a family of that kind:
+    `support_error`, `initial_params`, `initial_shared`, `example`, and for
+    priors `trainable`, `needs_encoder`, `pseudo_inputs` and `mixture`.
     Options given to `__init__` are stored in `self.options` and come back from
     `get_config`, so `families.get(family.get_config())` rebuilds it.
     """
@@ -57,6 +60,8 @@ class Family:
     fits = "real-valued data"
     elementwise = False  # True when each element of x has its own parameters
     xla = True  # False when XLA cannot compile the family's ops
+    trainable = False  # as a prior: True when its parameters are trained with the model
+    needs_encoder = False  # as a prior: True when it is built from q(z|x) at learned pseudo-inputs
 
     def __init__(self, name, **options):
         self.name = name
@@ -93,6 +98,30 @@ class Family:
         variable and passes them to `distribution(..., shared=...)`.
         """
         return np.zeros([0], np.float32)
+
+    def example(self, event_size, posterior=None):
+        """The distribution over vectors of `event_size` at starting parameters,
+        with no network run: what the model checks its KL's form and its
+        objective against, and what the docs describe.
+
+        Args:
+          event_size: size of one draw.
+          posterior: the posterior `Family`, for a prior built from q(z|x)
+            (`needs_encoder`).
+        """
+        params = tf.constant(self.initial_params(event_size))
+        shared = self.initial_shared(event_size)
+        if shared.size:
+            return self.distribution(params, (event_size,), shared=tf.constant(shared))
+        return self.distribution(params, (event_size,))
+
+    def pseudo_inputs(self, params, data_shape):
+        """For a prior with `needs_encoder`: its weights as the inputs [K, *data_shape] to encode."""
+        raise NotImplementedError(f"{self.name!r} is not built from pseudo-inputs")
+
+    def mixture(self, q):
+        """For a prior with `needs_encoder`: p(z) from q(z|u) at its pseudo-inputs (batch shape [K])."""
+        raise NotImplementedError(f"{self.name!r} is not built from pseudo-inputs")
 
     def support_error(self, x):
         """A message when numpy array `x` lies outside the support, else None."""

@@ -1,34 +1,17 @@
 """The family table in README, generated from the registry so it cannot drift."""
 
 import numpy as np
-import tensorflow as tf
 
-from tfpvae import objectives
+from tfpvae.objectives import bounds
 
 KL_NAMES = {"analytic": "analytic", "mc": "Monte Carlo"}
 
 
-def standard_normal():
-    from tfpvae.families import get
-
-    family = get("normal", role="prior")
-    return family.distribution(family.initial_params(2), (2,))
-
-
 def example(role, family):
     """A small instance of the family over R^2 (a prior or a posterior)."""
-    if getattr(family, "needs_encoder", False):
-        from tfpvae.families import get
+    from tfpvae.families import get
 
-        q = get("normal", role="posterior")
-        return family.mixture(q.distribution(tf.zeros([family.components, 4]), (2,)))
-    if role == "prior":
-        return family.distribution(family.initial_params(2), (2,))
-    params = tf.zeros([1, family.num_params(2)])
-    shared = family.initial_shared(2)
-    if shared.size:
-        return family.distribution(params, (2,), shared=shared)
-    return family.distribution(params, (2,))
+    return family.example(2, posterior=get("normal", role="posterior"))
 
 
 def kl_column(role, family):
@@ -36,12 +19,11 @@ def kl_column(role, family):
     if role == "likelihood":
         return ""
     this = example(role, family)
-    if role == "prior":
-        from tfpvae.families import get
+    from tfpvae.families import get
 
-        q = get("normal", role="posterior").distribution(tf.zeros([1, 4]), (2,))
-        return KL_NAMES[objectives.kl_form(q, this)]
-    return KL_NAMES[objectives.kl_form(this, standard_normal())]
+    if role == "prior":
+        return KL_NAMES[bounds.kl_form(get("normal", role="posterior").example(2), this)]
+    return KL_NAMES[bounds.kl_form(this, get("normal", role="prior").example(2))]
 
 
 def options(family):

@@ -49,5 +49,13 @@ class VampPrior(Family):
         logits = tf.zeros([self.components])
         return tfd.MixtureSameFamily(tfd.Categorical(logits=logits), q)
 
+    def example(self, event_size, posterior=None):
+        """The mixture of K copies of the posterior at its starting parameters."""
+        params = tf.zeros([self.components, posterior.num_params(event_size)])
+        shared = posterior.initial_shared(event_size)
+        if shared.size:
+            return self.mixture(posterior.distribution(params, (event_size,), shared=tf.constant(shared)))
+        return self.mixture(posterior.distribution(params, (event_size,)))
+
     def distribution(self, params, event_shape):
         raise ValueError("the 'vamp' prior is the posterior at pseudo-inputs: get it from vae.prior()")

@@ -8,7 +8,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from scipy import special
 
-from tfpvae import objectives
+from tfpvae.objectives import bounds
 
 tfd = tfp.distributions
 S = 0.5
@@ -37,22 +37,22 @@ def test_kl_form_choice():
     mixture = tfd.MixtureSameFamily(tfd.Categorical(logits=[0.0, 0.0]),
                                     tfd.MultivariateNormalDiag(loc=[[0.0, 0.0], [1.0, 1.0]]))
     tril = tfd.MultivariateNormalTriL(loc=X, scale_tril=tf.eye(2, batch_shape=[2]))
-    assert objectives.kl_form(posterior(), prior()) == "analytic"
-    assert objectives.kl_form(tril, prior()) == "analytic"
-    assert objectives.kl_form(posterior(), mixture) == "mc"
-    assert objectives.kl_form(posterior(), prior(), "mc") == "mc"
+    assert bounds.kl_form(posterior(), prior()) == "analytic"
+    assert bounds.kl_form(tril, prior()) == "analytic"
+    assert bounds.kl_form(posterior(), mixture) == "mc"
+    assert bounds.kl_form(posterior(), prior(), "mc") == "mc"
     with pytest.raises(ValueError, match="MultivariateNormalDiag, p=MixtureSameFamily"):
-        objectives.kl_form(posterior(), mixture, "analytic")
+        bounds.kl_form(posterior(), mixture, "analytic")
     with pytest.raises(ValueError, match=r"kl must be one of \['auto', 'analytic', 'mc'\]; received 'exact'"):
-        objectives.kl_form(posterior(), prior(), "exact")
+        bounds.kl_form(posterior(), prior(), "exact")
 
 
 def test_analytic_and_monte_carlo_elbo_agree_in_expectation():
     """With L = 100,000 draws the MC KL's standard error is about 0.004 nats;
     the test allows 5 standard errors."""
     seed = tf.constant([1, 2], tf.int32)
-    rec_a, kl_a = objectives.elbo_terms(posterior(), prior(), decode, X, 100_000, "analytic", seed)
-    rec_m, kl_m = objectives.elbo_terms(posterior(), prior(), decode, X, 100_000, "mc", seed)
+    rec_a, kl_a = bounds.elbo_terms(posterior(), prior(), decode, X, 100_000, "analytic", seed)
+    rec_m, kl_m = bounds.elbo_terms(posterior(), prior(), decode, X, 100_000, "mc", seed)
     np.testing.assert_allclose(rec_a, rec_m)  # same seed, same draws
     z = posterior().sample(100_000, seed=seed)
     stderr = np.std(posterior().log_prob(z) - prior().log_prob(z), axis=0) / np.sqrt(100_000)
@@ -63,10 +63,10 @@ def test_bounds_are_ordered_and_tighten_with_k():
     """ELBO <= IWAE_k <= log p(x) in expectation, and IWAE_k grows with k.
     Averaged over 2,000 repeats, so the ordering holds well beyond noise."""
     seed = tf.constant([3, 4], tf.int32)
-    log_w = objectives.log_weights(posterior(), prior(), decode, X, 2000 * 100, seed)
+    log_w = bounds.log_weights(posterior(), prior(), decode, X, 2000 * 100, seed)
     log_w = tf.reshape(log_w, [2000, 100, 2])
     elbo = tf.reduce_mean(log_w[:, 0], 0).numpy()
-    iwae = {k: tf.reduce_mean(objectives.iwae_bound(tf.transpose(log_w[:, :k], [1, 0, 2])), 0).numpy()
+    iwae = {k: tf.reduce_mean(bounds.iwae_bound(tf.transpose(log_w[:, :k], [1, 0, 2])), 0).numpy()
             for k in (1, 10, 100)}
     np.testing.assert_allclose(iwae[1], elbo, rtol=1e-5)
     assert np.all(elbo < iwae[10]) and np.all(iwae[10] < iwae[100])
@@ -77,36 +77,36 @@ def test_bounds_are_ordered_and_tighten_with_k():
 def test_log_mean_exp_matches_scipy():
     log_w = np.random.RandomState(0).normal(size=(50, 3)).astype(np.float32) * 30
     expected = special.logsumexp(log_w, axis=0) - np.log(50)
-    np.testing.assert_allclose(objectives.log_mean_exp(log_w), expected, rtol=1e-5)
+    np.testing.assert_allclose(bounds.log_mean_exp(log_w), expected, rtol=1e-5)
 
 
 def test_standard_error_matches_the_delta_method_on_the_weights():
     w = np.random.RandomState(0).lognormal(size=(1000,))
     expected = np.std(w) / np.sqrt(1000) / np.mean(w)
     lse, lse2 = special.logsumexp(np.log(w)), special.logsumexp(2 * np.log(w))
-    np.testing.assert_allclose(objectives.standard_error(lse, lse2, 1000), expected, rtol=1e-4)
+    np.testing.assert_allclose(bounds.standard_error(lse, lse2, 1000), expected, rtol=1e-4)
 
 
 def test_kl_groups_split_a_diagonal_kl_by_dimension():
-    groups = objectives.kl_groups(posterior(), prior(), None, "analytic")
+    groups = bounds.kl_groups(posterior(), prior(), None, "analytic")
     assert groups.shape == (2, 2)
     np.testing.assert_allclose(tf.reduce_sum(groups, -1), tfd.kl_divergence(posterior(), prior()), rtol=1e-5)
     tril = tfd.MultivariateNormalTriL(loc=X, scale_tril=0.5 * tf.eye(2, batch_shape=[2]))
-    assert objectives.kl_groups(tril, prior(), None, "analytic").shape == (2, 1)
+    assert bounds.kl_groups(tril, prior(), None, "analytic").shape == (2, 1)
 
 
 def test_free_bits_floor_each_group_at_the_batch_mean():
     kl = tf.constant([[0.1, 2.0], [0.3, 4.0]])  # batch means 0.2 and 3.0 nats
-    assert float(objectives.free_bits_kl(kl, 0.5, latent_dim=2)) == pytest.approx(0.5 + 3.0)
-    assert float(objectives.free_bits_kl(kl, 0.1, latent_dim=2)) == pytest.approx(0.2 + 3.0)
+    assert float(bounds.free_bits_kl(kl, 0.5, latent_dim=2)) == pytest.approx(0.5 + 3.0)
+    assert float(bounds.free_bits_kl(kl, 0.1, latent_dim=2)) == pytest.approx(0.2 + 3.0)
     whole = tf.reduce_sum(kl, -1, keepdims=True)  # one group of 2 dimensions: floor 2 * 2.0
-    assert float(objectives.free_bits_kl(whole, 2.0, latent_dim=2)) == pytest.approx(4.0)
+    assert float(bounds.free_bits_kl(whole, 2.0, latent_dim=2)) == pytest.approx(4.0)
 
 
 def test_free_bits_gradient_vanishes_below_the_floor():
     kl = tf.Variable([[0.1, 2.0], [0.3, 4.0]])
     with tf.GradientTape() as tape:
-        term = objectives.free_bits_kl(kl, 0.5, latent_dim=2)
+        term = bounds.free_bits_kl(kl, 0.5, latent_dim=2)
     np.testing.assert_allclose(tape.gradient(term, kl), [[0.0, 0.5], [0.0, 0.5]])
 
 
@@ -116,12 +116,12 @@ def test_log_weight_sums_draw_chunk_by_chunk():
     with one chunk they are the draws of one call with the seed."""
     seed = tf.constant([4, 2], tf.int32)
     fold = tf.random.experimental.stateless_fold_in
-    parts = [objectives.log_weights(posterior(), prior(), decode, X, count, chunk_seed)
+    parts = [bounds.log_weights(posterior(), prior(), decode, X, count, chunk_seed)
              for count, chunk_seed in ((3, seed), (3, fold(seed, 3)), (1, fold(seed, 6)))]
     log_w = tf.concat(parts, axis=0)
-    total, total2 = objectives.log_weight_sums(posterior(), prior(), decode, X, 7, 3, seed)
+    total, total2 = bounds.log_weight_sums(posterior(), prior(), decode, X, 7, 3, seed)
     np.testing.assert_allclose(total, special.logsumexp(log_w, axis=0), rtol=1e-6)
     np.testing.assert_allclose(total2, special.logsumexp(2 * log_w, axis=0), rtol=1e-6)
-    whole, _ = objectives.log_weight_sums(posterior(), prior(), decode, X, 7, 100, seed)
-    one_call = objectives.log_weights(posterior(), prior(), decode, X, 7, seed)
+    whole, _ = bounds.log_weight_sums(posterior(), prior(), decode, X, 7, 100, seed)
+    one_call = bounds.log_weights(posterior(), prior(), decode, X, 7, seed)
     np.testing.assert_allclose(whole, special.logsumexp(one_call, axis=0), rtol=1e-6)

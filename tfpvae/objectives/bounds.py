@@ -19,10 +19,18 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 tfd = tfp.distributions
+tfb = tfp.bijectors
 
 KL_FORMS = ("auto", "analytic", "mc")
 # Importance samples are drawn in chunks whose decoded x hold about this many floats.
 FLOATS_PER_CHUNK = 2**25
+
+
+def check_kl(kl):
+    """`kl`, checked to be one of KL_FORMS."""
+    if not isinstance(kl, str) or kl not in KL_FORMS:
+        raise ValueError(f"kl must be one of {list(KL_FORMS)}; received {kl!r}")
+    return kl
 
 
 def kl_form(q, p, kl="auto"):
@@ -32,9 +40,7 @@ def kl_form(q, p, kl="auto"):
       ValueError: `kl` is not one of KL_FORMS, or it is "analytic" and TFP
         registers no closed form for the pair.
     """
-    if kl not in KL_FORMS:
-        raise ValueError(f"kl must be one of {list(KL_FORMS)}; received {kl!r}")
-    if kl == "mc":
+    if check_kl(kl) == "mc":
         return "mc"
     try:
         tfd.kl_divergence(q, p)
@@ -148,3 +154,35 @@ def standard_error(log_sum_w, log_sum_w2, count):
     """
     ratio = tf.exp(math.log(count) + log_sum_w2 - 2.0 * log_sum_w) - 1.0
     return tf.sqrt(tf.maximum(ratio, 0.0) / count)
+
+
+def elbo_metrics(reconstruction, kl):
+    """The per-example metrics every objective reports: elbo, reconstruction and kl, each [B]."""
+    return {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl}
+
+
+def without_score(q, objective="this objective"):
+    """q with the same parameter values, cut from the gradient.
+
+    log q_stop(z) then passes gradient only through z, not through q's
+    parameters: the score term d log q(z; phi) / d phi at fixed z is dropped
+    (Roeder et al., arXiv:1703.09194). Distributions and bijectors nested in
+    q's parameters are rebuilt the same way.
+
+    Raises:
+      ValueError: a parameter is computed by a function (a flow's network),
+        so it cannot be cut; `objective` names who asked.
+    """
+    return type(q)(**{name: _stopped(value, q, objective) for name, value in q.parameters.items()})
+
+
+def _stopped(value, owner, objective):
+    if isinstance(value, (tfd.Distribution, tfb.Bijector)):
+        return without_score(value, objective)
+    if tf.is_tensor(value) or isinstance(value, tf.Variable):
+        return tf.stop_gradient(value)
+    if callable(value):
+        raise ValueError(f"objective {objective!r} cuts q(z|x)'s parameters from the gradient, but "
+                         f"{type(owner).__name__} computes them with a function; use a posterior "
+                         f"whose parameters come from the encoder, e.g. 'normal' or 'mvn_tril'")
+    return value
