@@ -13,7 +13,7 @@ import traceback
 
 MODEL_FLAGS = {"latent_dim": int, "prior": "spec", "posterior": "spec", "likelihood": "spec",
                "encoder": "spec", "decoder": "spec", "kl": str, "num_samples": int,
-               "objective": str, "beta": float, "free_bits": float, "context_dim": int}
+               "objective": "spec", "beta": float, "free_bits": float, "context_dim": int}
 DATA_FLAGS = {"dataset": str, "binarize": str, "validation_split": float}
 TRAINING_FLAGS = {"epochs": int, "batch_size": int, "learning_rate": float, "seed": int,
                   "warmup_epochs": int, "strategy": str}
