@@ -4,6 +4,8 @@ import math
 
 import keras
 
+from tfpvae import checks
+
 
 class KLWarmup(keras.callbacks.Callback):
     """Ramps the KL weight beta linearly from 0 to the objective's `beta`.
@@ -22,9 +24,7 @@ class KLWarmup(keras.callbacks.Callback):
         super().__init__()
         if (steps is None) == (epochs is None):
             raise ValueError(f"give exactly one of steps and epochs; received steps={steps!r}, epochs={epochs!r}")
-        length = steps if steps is not None else epochs
-        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
-            raise ValueError(f"the warm-up length must be a positive int; received {length!r}")
+        checks.positive_int(steps if steps is not None else epochs, "the warm-up length")
         self.steps, self.epochs = steps, epochs
 
     def set_fraction(self, fraction):

@@ -10,18 +10,22 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 OBJECTIVES = ("elbo", "iwae")
 
 
+def integer(value, name, least, expected):
+    """`value` as an int >= least (bools refused); else a ValueError saying
+    `name` must be `expected`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ValueError(f"{name} must be {expected}; received {value!r}")
+    return int(value)
+
+
 def positive_int(value, name):
     """`value` as an int >= 1 (bools refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int; received {value!r}")
-    return int(value)
+    return integer(value, name, 1, "a positive int")
 
 
 def non_negative_int(value, name):
     """`value` as an int >= 0 (bools refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{name} must be an int >= 0; received {value!r}")
-    return int(value)
+    return integer(value, name, 0, "an int >= 0")
 
 
 def real(value, name, low=0.0, strict=False):

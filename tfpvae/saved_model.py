@@ -31,7 +31,7 @@ import uuid
 
 import tensorflow as tf
 
-from tfpvae import evaluation
+from tfpvae import checks, evaluation
 
 
 def export(vae, path, version=None, overwrite=False):
@@ -198,10 +198,7 @@ def target_dir(path, version):
     path = os.path.abspath(os.fspath(path))
     if version is None:
         return path
-    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
-        raise ValueError(
-            f"version must be None or a non-negative int (TF Serving's version folder); "
-            f"received {version!r}")
+    version = checks.integer(version, "version", 0, "None or a non-negative int (TF Serving's version folder)")
     return os.path.join(path, str(version))
 
 

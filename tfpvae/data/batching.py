@@ -8,10 +8,9 @@ copy per example.
 
 Such a pipeline has nothing for tf.data's autotuning to tune, and the
 autotuning costs time at epoch boundaries: Keras makes a new iterator for each
-epoch, and with autotuning on, the first step of some epochs waited 0.25-0.3 s
-(measured on 2 CPU cores, against 0.4 s for a whole epoch of 128 steps of the
-benchmark model). So these pipelines run with autotuning off and a fixed
-prefetch of `PREFETCH` batches.
+epoch, and with autotuning on, the first step of some epochs waits for it
+(benchmarks/RESULTS.md). So these pipelines run with autotuning off and a
+fixed prefetch of `PREFETCH` batches.
 """
 
 import tensorflow as tf

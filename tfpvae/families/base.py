@@ -16,6 +16,8 @@ tfb = tfp.bijectors
 tfd = tfp.distributions
 
 ROLES = ("prior", "posterior", "likelihood")
+# Lower bound of a scale (softplus-constrained) parameter unless a family is given another.
+MIN_SCALE = 1e-4
 
 
 def constraint(distribution_class, parameter, floor=None):

@@ -3,11 +3,11 @@
 import tensorflow_probability as tfp
 
 from tfpvae import checks
-from tfpvae.families.base import Family, constraint, unflatten
+from tfpvae.families.base import MIN_SCALE, Family, constraint, unflatten
 
 tfd = tfp.distributions
 tfb = tfp.bijectors
-DEFAULT = object()  # min_scale not given: 1e-4 where the family has a scale
+DEFAULT = object()  # min_scale not given: MIN_SCALE where the family has a scale
 
 
 class Independent(Family):
@@ -27,7 +27,7 @@ class Independent(Family):
 
     def __init__(self, name, min_scale=DEFAULT):
         if self.has_scales():
-            self.min_scale = checks.real(1e-4 if min_scale is DEFAULT else min_scale,
+            self.min_scale = checks.real(MIN_SCALE if min_scale is DEFAULT else min_scale,
                                          f"{name!r}: min_scale", strict=True)
             super().__init__(name, min_scale=self.min_scale)
             return

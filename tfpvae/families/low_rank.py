@@ -10,7 +10,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfpvae import checks
-from tfpvae.families.base import Family, constraint, over_event
+from tfpvae.families.base import MIN_SCALE, Family, constraint, over_event
 
 tfd = tfp.distributions
 
@@ -29,7 +29,7 @@ class LowRank(Family):
     fits = "real-valued data with a few directions of correlation"
     xla = False  # TFP's log-determinant of a low-rank update is a MatrixDeterminant, which XLA lacks
 
-    def __init__(self, name, rank=2, min_scale=1e-4):
+    def __init__(self, name, rank=2, min_scale=MIN_SCALE):
         rank = checks.positive_int(rank, f"{name!r}: rank")
         min_scale = checks.real(min_scale, f"{name!r}: min_scale", strict=True)
         super().__init__(name, rank=rank, min_scale=min_scale)

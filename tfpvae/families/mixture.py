@@ -5,7 +5,8 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfpvae import checks
-from tfpvae.families.base import Family, constraint, inverse_softplus
+from tfpvae.families.base import MIN_SCALE, Family
+from tfpvae.families.normal import Normal
 
 tfd = tfp.distributions
 
@@ -13,8 +14,9 @@ tfd = tfp.distributions
 class Mixture(Family):
     """A learnable Gaussian mixture, the usual multi-modal prior.
 
-    No closed-form KL exists between a Gaussian and a mixture, so `kl="auto"`
-    uses the Monte Carlo ELBO with it.
+    Its parameters are K logits, then each component's parameters laid out
+    as the `normal` family lays out its own. No closed-form KL exists between
+    a Gaussian and a mixture, so `kl="auto"` uses the Monte Carlo ELBO with it.
 
     Args:
       components: K, the number of Gaussians.
@@ -25,31 +27,27 @@ class Mixture(Family):
     roles = ("prior",)
     trainable = True
 
-    def __init__(self, name, components=10, min_scale=1e-4, seed=0):
+    def __init__(self, name, components=10, min_scale=MIN_SCALE, seed=0):
         components = checks.positive_int(components, f"{name!r}: components")
         min_scale = checks.real(min_scale, f"{name!r}: min_scale", strict=True)
         seed = checks.seed(seed, f"{name!r}: seed", allow_none=False)
         super().__init__(name, components=components, min_scale=min_scale, seed=seed)
         self.components, self.min_scale, self.seed = components, min_scale, seed
+        self.component = Normal("normal", min_scale=min_scale)
 
     def num_params(self, event_size):
-        return self.components * (1 + 2 * event_size)
+        return self.components * (1 + self.component.num_params(event_size))
 
     def distribution(self, params, event_shape):
-        (d,) = event_shape
         k = self.components
-        logits, rest = tf.split(params, [k, 2 * k * d], axis=-1)
-        rest = tf.reshape(rest, tf.concat([tf.shape(rest)[:-1], [k, d, 2]], axis=0))
-        loc, raw_scale = tf.unstack(rest, num=2, axis=-1)
-        scale = constraint(tfd.Normal, "scale", self.min_scale)(raw_scale)
-        return tfd.MixtureSameFamily(
-            mixture_distribution=tfd.Categorical(logits=logits),
-            components_distribution=tfd.MultivariateNormalDiag(loc=loc, scale_diag=scale),
-        )
+        logits, rest = tf.split(params, [k, k * self.component.num_params(event_shape[0])], axis=-1)
+        rest = tf.reshape(rest, tf.concat([tf.shape(rest)[:-1], [k, -1]], axis=0))
+        return tfd.MixtureSameFamily(mixture_distribution=tfd.Categorical(logits=logits),
+                                     components_distribution=self.component.distribution(rest, event_shape))
 
     def initial_params(self, event_size):
-        k, d = self.components, event_size
-        loc = np.random.RandomState(self.seed).normal(size=(k, d))
-        raw_scale = np.full((k, d), inverse_softplus(1.0, self.min_scale))
-        rest = np.stack([loc, raw_scale], axis=-1).reshape(-1)
-        return np.concatenate([np.zeros(k), rest]).astype(np.float32)
+        """Zero logits; component k at a N(0, I) draw of its mean, with unit scale."""
+        params = np.tile(self.component.initial_params(event_size), [self.components, 1]).reshape(
+            self.components, event_size, 2)
+        params[..., 0] = np.random.RandomState(self.seed).normal(size=(self.components, event_size))
+        return np.concatenate([np.zeros(self.components), params.reshape(-1)]).astype(np.float32)

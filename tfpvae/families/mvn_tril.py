@@ -4,7 +4,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfpvae import checks
-from tfpvae.families.base import Family, over_event
+from tfpvae.families.base import MIN_SCALE, Family, over_event
 
 tfd = tfp.distributions
 tfb = tfp.bijectors
@@ -25,7 +25,7 @@ class MultivariateNormalTriL(Family):
     roles = ("posterior", "likelihood")
     fits = "low-dimensional real-valued data with correlated dimensions"
 
-    def __init__(self, name, min_scale=1e-4):
+    def __init__(self, name, min_scale=MIN_SCALE):
         min_scale = checks.real(min_scale, f"{name!r}: min_scale", strict=True)
         super().__init__(name, min_scale=min_scale)
         self.min_scale = min_scale

@@ -27,10 +27,12 @@ class DiagonalNormal(tfd.MultivariateNormalDiag):
     analytic KLs to and from the other Gaussian families.
 
     eps is drawn by Philox, TensorFlow's own choice outside XLA; inside XLA on
-    a CPU the default is ThreeFry, which took 1.2 ms against Philox's 0.13 ms
-    for a [100, 50] draw. XLA's Philox may order its stream differently from
-    TensorFlow's kernel, so one seed can give other (equally distributed)
-    draws with and without XLA.
+    a CPU the default is ThreeFry, several times slower (benchmarks/RESULTS.md).
+    XLA's Philox may order its stream differently from TensorFlow's kernel, so
+    one seed can give other (equally distributed) draws with and without XLA.
+
+    Sampling overrides TFP's `_call_sample_n`, the hook `sample` reaches
+    through a `TransformedDistribution` (see `tfpvae.compat`).
     """
 
     def _call_sample_n(self, sample_shape, seed, **kwargs):
