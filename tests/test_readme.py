@@ -8,6 +8,7 @@ import pytest
 
 from tfpvae import config
 from tfpvae.families import catalogue
+from tfpvae.objectives import catalogue as objective_catalogue
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 TEXT = README.read_text()
@@ -29,3 +30,8 @@ def test_readme_config_file_is_a_valid_config_of_the_defaults():
 def test_readme_family_table_is_generated_from_the_registry():
     table = TEXT.split("<!-- families:start -->\n")[1].split("<!-- families:end -->")[0]
     assert table.strip() == catalogue.table().strip()
+
+
+def test_readme_objective_table_is_generated_from_the_registry():
+    table = TEXT.split("<!-- objectives:start -->\n")[1].split("<!-- objectives:end -->")[0]
+    assert table.strip() == objective_catalogue.table().strip()
