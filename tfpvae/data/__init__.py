@@ -29,11 +29,11 @@ import numpy as np
 import tensorflow as tf
 
 from tfpvae import checks
-from tfpvae.data.arrays import (SPLITS, Arrays, check_unit_interval, labels, load_digits, numeric,
-                                 split_arrays, subset)
+from tfpvae.data.arrays import (SPLITS, Arrays, Raw, check_unit_interval, labels, numeric, prepare,
+                                 read_digits, subset)
 from tfpvae.data.batching import PREFETCH, batched
-from tfpvae.data.files import is_path, load_path
-from tfpvae.data.tfds import is_tfds_name, load_tfds
+from tfpvae.data.local import is_path, read_path
+from tfpvae.data.tfds import is_tfds_name, read_tfds
 
 BINARIZE = (None, "static", "dynamic")
 
@@ -59,16 +59,21 @@ def load_arrays(source, split="train", scale=True, data_dir=None):
       FileNotFoundError: a path that does not exist.
       ValueError: anything else that cannot be loaded, naming the source.
     """
+    return prepare(read(source, split, scale, data_dir), split, scale)
+
+
+def read(source, split, scale, data_dir):
+    """What the source holds for a split, unchecked: a `Raw` from its loader."""
     if isinstance(source, np.ndarray):
-        return split_arrays(source, None, "array of shape " + str(source.shape), split, scale)
+        return Raw(source, None, "array of shape " + str(source.shape))
     if split not in SPLITS and not is_tfds_name(source):
         raise ValueError(f"split must be one of {SPLITS}; received {split!r}")
     if isinstance(source, str) and source == "digits":
-        return load_digits(split, scale)
+        return read_digits(split)
     if is_path(source):
-        return load_path(pathlib.Path(source).expanduser(), split, scale)
+        return read_path(pathlib.Path(source).expanduser(), split, scale)
     if isinstance(source, str):
-        return load_tfds(source, split, scale, data_dir)
+        return read_tfds(source, split, data_dir)
     raise ValueError(f"source must be a name, a path or a numpy array; received {type(source).__name__}")
 
 

@@ -1,4 +1,10 @@
-"""Arrays in memory: the `Arrays` record, checks and conversions, and the digits."""
+"""Arrays in memory: what a loader reads (`Raw`), the one pass that makes it an
+`Arrays` (`prepare`: check, split, scale), and the digits.
+
+Every source's loader returns a `Raw`; `prepare` then checks the examples and
+labels, takes the split (the source's own, or the first 90% / last 10% after
+a shuffle with seed 0) and scales the images into [0, 1].
+"""
 
 import dataclasses
 
@@ -23,6 +29,38 @@ class Arrays:
     y: np.ndarray | None
     event_shape: tuple
     source: str
+
+
+@dataclasses.dataclass
+class Raw:
+    """Examples as a source holds them, before checks, splitting and scaling.
+
+    Attributes:
+      x, y: the examples and their labels (or None): those of the requested
+        split when `own_split`, else all of the source's.
+      source: what was read, for messages.
+      own_split: True when the source has its own train/test split.
+      divisor: what scales x into [0, 1] (None: the rule of `integer_divisor`).
+    """
+
+    x: object
+    y: object
+    source: str
+    own_split: bool = False
+    divisor: float | None = None
+
+
+def prepare(raw, split, scale):
+    """The `Arrays` of one split of what a loader read: checked, split and scaled.
+
+    Args:
+      raw: a `Raw`.
+      split: "train" or "test" (a source with its own split has taken it already).
+      scale: see `tfpvae.data.load_arrays`.
+    """
+    if raw.own_split:
+        return make_arrays(raw.x, raw.y, raw.source, scale, raw.divisor)
+    return split_arrays(raw.x, raw.y, raw.source, split, scale)
 
 
 # --- checks and conversions ----------------------------------------------------------
@@ -147,10 +185,10 @@ def split_arrays(x, y, source, split, scale):
 # --- scikit-learn digits -----------------------------------------------------------
 
 
-def load_digits(split, scale):
+def read_digits(split):
     """scikit-learn's 8x8 digits: train the first 1500, test the last 297."""
     from sklearn.datasets import load_digits as sklearn_digits
 
     digits = sklearn_digits()
     part = slice(0, 1500) if split == "train" else slice(1500, None)
-    return make_arrays(digits.images[part], digits.target[part], f"digits ({split})", scale, divisor=16.0)
+    return Raw(digits.images[part], digits.target[part], f"digits ({split})", own_split=True, divisor=16.0)

@@ -8,8 +8,8 @@ import urllib.request
 import numpy as np
 import tensorflow as tf
 
-from tfpvae.data.arrays import make_arrays
-from tfpvae.data.files import is_path
+from tfpvae.data.arrays import Raw
+from tfpvae.data.local import is_path
 
 TFDS_HOST = ("storage.googleapis.com", 443)
 PROBE_TIMEOUT_S = 2.0
@@ -112,20 +112,19 @@ def tfds_examples(builder, split, chunk=10000):
     return {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}
 
 
-def load_tfds(name, split, scale, data_dir):
+def read_tfds(name, split, data_dir):
     """One split of a tensorflow-datasets dataset: x from "image", y from "label".
 
     Args:
       name: tfds name, e.g. "mnist" or "cifar10".
       split: a tfds split, e.g. "train" or "test".
-      scale: see `load_arrays`.
       data_dir: tfds data dir (None: tfds's default).
 
     Returns:
-      An `Arrays`.
+      A `Raw`.
     """
     examples = tfds_examples(tfds_builder(name, data_dir), split)
     if "image" not in examples:
         raise ValueError(f"tensorflow-datasets {name!r} has no 'image' feature (found {sorted(examples)}); "
                          f"only image datasets are supported")
-    return make_arrays(examples["image"], examples.get("label"), f"tfds {name} ({split})", scale)
+    return Raw(examples["image"], examples.get("label"), f"tfds {name} ({split})", own_split=True)

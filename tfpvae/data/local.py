@@ -10,7 +10,7 @@ import zlib
 import numpy as np
 import tensorflow as tf
 
-from tfpvae.data.arrays import integer_divisor, make_arrays, split_arrays
+from tfpvae.data.arrays import Raw, integer_divisor
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 FILE_SUFFIXES = (".npz", ".npy", ".gz", "-ubyte")
@@ -30,20 +30,19 @@ def is_path(source):
             or source.lower().endswith(FILE_SUFFIXES))
 
 
-def load_path(path, split, scale):
-    """Loads a split from a local file or folder (by its type)."""
+def read_path(path, split, scale):
+    """What a local file or folder holds for a split (by its type), a `Raw`."""
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
     name = path.name.lower().removesuffix(".gz")
     if path.is_dir():
-        x, y = read_image_folder(path)
-        return split_arrays(x, y, str(path), split, scale)
+        return Raw(*read_image_folder(path), str(path))
     if name.endswith(".npz"):
-        return load_npz(path, split, scale)
+        return read_npz_split(path, split, scale)
     if name.endswith(".npy"):
-        return split_arrays(read_npy(path), None, str(path), split, scale)
+        return Raw(read_npy(path), None, str(path))
     if name.endswith("-ubyte"):
-        return load_idx(path, split, scale)
+        return read_idx_split(path, split)
     raise ValueError(f"{path}: unknown file type; expected .npz, .npy, an MNIST IDX file "
                      f"(*-idx3-ubyte[.gz]) or a folder of PNG/JPEG images")
 
@@ -72,24 +71,25 @@ def read_npz(path):
         raise unreadable(path, ".npz", err) from None
 
 
-def load_npz(path, split, scale):
+def read_npz_split(path, split, scale):
     """A split of an .npz: x_{split}/y_{split} (Keras format) or its single array.
 
     Args:
       path: the .npz file.
       split: "train" or "test".
-      scale: see `load_arrays`.
+      scale: see `load_arrays`; the Keras format scales both splits by the
+        range of all x in the file.
 
     Returns:
-      An `Arrays`; scaled by the range of all x in the file.
+      A `Raw`.
     """
     arrays = read_npz(path)
     if "x_train" in arrays and "x_test" in arrays:
-        what = f"{path} (x_{split})"
         divisor = shared_divisor(arrays, path) if scale else None
-        return make_arrays(arrays[f"x_{split}"], arrays.get(f"y_{split}"), what, scale, divisor)
+        return Raw(arrays[f"x_{split}"], arrays.get(f"y_{split}"), f"{path} (x_{split})", own_split=True,
+                   divisor=divisor)
     if len(arrays) == 1:
-        return split_arrays(next(iter(arrays.values())), None, str(path), split, scale)
+        return Raw(next(iter(arrays.values())), None, str(path))
     raise ValueError(f"{path}: expected keys x_train and x_test (Keras format, y_train and "
                      f"y_test optional) or a single array; found keys {sorted(arrays)}")
 
@@ -164,17 +164,16 @@ def split_sibling(path, split):
     return match
 
 
-def load_idx(path, split, scale):
+def read_idx_split(path, split):
     """A split of MNIST-style IDX files, labels from the *-idx1-ubyte sibling if present.
 
     Args:
       path: an *-idx3-ubyte[.gz] image file.
       split: "train" or "test": a train-*/t10k-* name picks that file;
         other names use the 90%/10% rule.
-      scale: see `load_arrays`.
 
     Returns:
-      An `Arrays`.
+      A `Raw`.
     """
     chosen = split_sibling(path, split)
     target = chosen or path
@@ -185,8 +184,8 @@ def load_idx(path, split, scale):
         raise ValueError(f"{label_path}: {len(y)} labels for {len(x)} images in {target.name}; "
                          f"x and y must have the same length")
     if chosen is None:
-        return split_arrays(x, y, str(path), split, scale)
-    return make_arrays(x, y, str(target), scale)
+        return Raw(x, y, str(path))
+    return Raw(x, y, str(target), own_split=True)
 
 
 def image_files(folder):
