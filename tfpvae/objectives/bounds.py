@@ -106,6 +106,13 @@ def log_weight_parts(q, prior, decode, x, num_samples, seed):
     return decode(z).log_prob(x), q.log_prob(z) - prior.log_prob(z)
 
 
+def path_log_weight_parts(q, prior, decode, x, num_samples, seed, objective):
+    """`log_weight_parts` with q's parameters cut from the gradient in log q
+    (`without_score`): gradients reach q only through the draws z_l."""
+    z = q.sample(num_samples, seed=seed)
+    return decode(z).log_prob(x), without_score(q, objective).log_prob(z) - prior.log_prob(z)
+
+
 def log_weight_sums(q, prior, decode, x, k, chunk, seed):
     """log sum_i w_i and log sum_i w_i^2 over k draws z_i ~ q(z|x), each [B].
 

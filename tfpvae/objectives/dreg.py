@@ -33,9 +33,8 @@ class DoublyReparameterized(Objective):
         bounds.without_score(q, self.name)
 
     def __call__(self, batch):
-        z = batch.q.sample(batch.num_samples, seed=batch.seed)
-        log_px_z = batch.decode(z).log_prob(batch.x)
-        log_ratio = bounds.without_score(batch.q, self.name).log_prob(z) - batch.prior.log_prob(z)
+        log_px_z, log_ratio = bounds.path_log_weight_parts(batch.q, batch.prior, batch.decode, batch.x,
+                                                           batch.num_samples, batch.seed, self.name)
         log_w = log_px_z - log_ratio
         bound = bounds.iwae_bound(log_w)
         squared = tf.stop_gradient(tf.square(tf.nn.softmax(log_w, axis=0)))

@@ -37,9 +37,8 @@ class StickingTheLanding(Objective):
         bounds.without_score(q, self.name)
 
     def __call__(self, batch):
-        z = batch.q.sample(batch.num_samples, seed=batch.seed)
-        log_px_z = batch.decode(z).log_prob(batch.x)
-        log_ratio = bounds.without_score(batch.q, self.name).log_prob(z) - batch.prior.log_prob(z)
+        log_px_z, log_ratio = bounds.path_log_weight_parts(batch.q, batch.prior, batch.decode, batch.x,
+                                                           batch.num_samples, batch.seed, self.name)
         reconstruction, kl = tf.reduce_mean(log_px_z, 0), tf.reduce_mean(log_ratio, 0)
         loss = batch.kl_weight * tf.reduce_mean(kl) - tf.reduce_mean(reconstruction)
         return Loss(loss, bounds.elbo_metrics(reconstruction, kl))
