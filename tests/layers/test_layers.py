@@ -48,6 +48,8 @@ def test_prior_is_called_with_no_input():
                                             ("mixture", True)])
 def test_prior_trainability(name, trainable):
     layer = Prior(name, latent_dim=2)
+    assert not layer.weights  # made in build, which the first call runs
+    layer()
     assert bool(layer.trainable_weights) == trainable
     assert len(layer.weights) == 1
 
