@@ -85,8 +85,8 @@ class NegativeLogLikelihood(keras.losses.Loss):
         if tf.executing_eagerly():
             self.check(np.asarray(y_true))
             return -self.log_prob(y_true, y_pred)
-        message = (f"the {self.family.name!r} family scores targets in {self.family.support}; "
-                   f"a target in this batch is outside it")
+        message = (f"a target in this batch is outside the support of the {self.family.name} family, "
+                   f"{self.family.support}")
         assertion = tf.debugging.Assert(in_support(self.family, y_true), [message])
         with tf.control_dependencies([assertion]):
             return -self.log_prob(y_true, y_pred)
