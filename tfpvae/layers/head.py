@@ -64,6 +64,19 @@ def event_shape_tuple(event_shape, name="event_shape"):
     return checks.shape_tuple(event_shape, name)
 
 
+def float32(kwargs):
+    """A layer's keyword arguments with its dtype policy set to float32.
+
+    Distribution parameters, draws and log-densities are computed in float32
+    whatever the global policy: under "mixed_float16" Keras would otherwise
+    cast a layer's inputs and weights to float16.
+    """
+    dtype = kwargs.get("dtype")
+    if dtype is not None and keras.dtype_policies.get(dtype).name != "float32":
+        raise ValueError(f"dtype: distribution layers compute in float32; received {dtype!r}")
+    return {**kwargs, "dtype": "float32"}
+
+
 def shared_size(family, event_shape):
     """Number of weights the family shares across examples for this event shape."""
     return int(family.initial_shared(math.prod(event_shape)).size)
@@ -123,7 +136,7 @@ class Head(keras.layers.Layer):
     """
 
     def __init__(self, family, event_shape, role=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(**float32(kwargs))
         self.family = family_for(family, role)
         self.role = role_of(self.family, role)
         self.event_shape = event_shape_tuple(event_shape)
@@ -140,7 +153,7 @@ class Head(keras.layers.Layer):
             units, fan_in = self.family.num_params(1) * self.event_shape[-1], features_shape[-1]
         else:
             units, fan_in = self.family.num_params(size), math.prod(features_shape[1:])
-        self.params = keras.layers.Dense(units, dtype="float32", name="params")
+        self.params = keras.layers.Dense(units, dtype="float32", name="params")  # not autocast
         self.params.build((None, fan_in))
         shared = self.family.initial_shared(size)
         self.shared = None

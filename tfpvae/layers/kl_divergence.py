@@ -5,7 +5,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfpvae import checks, families
-from tfpvae.layers.head import distribution_from, event_shape_tuple, family_for, width
+from tfpvae.layers.head import distribution_from, event_shape_tuple, family_for, float32, width
 from tfpvae.layers.prior import Prior
 
 tfd = tfp.distributions
@@ -67,7 +67,7 @@ class KLDivergence(keras.layers.Layer):
 
     def __init__(self, posterior="normal", prior="normal", event_shape=(2,), weight=1.0, kl="auto",
                  num_samples=1, seed=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(**float32(kwargs))
         self.posterior_family = family_for(posterior, "posterior")
         self.prior_family = families.get(prior, role="prior")
         self.event_shape = event_shape_tuple(event_shape)

@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from tfpvae import checks, families
+from tfpvae.layers.head import float32
 
 
 @keras.saving.register_keras_serializable(package="tfpvae")
@@ -13,8 +14,9 @@ class Prior(keras.layers.Layer):
     """p(z): a family applied to a vector of free (possibly trainable) weights.
 
     Called with no input, it returns the prior as a `tfd.Distribution` over
-    R^latent_dim. `normal` is the fixed N(0, I); the other families train
-    their weights with the rest of the model. A VampPrior (`vamp`) is the
+    R^latent_dim, in float32 whatever the global dtype policy. `normal` is
+    the fixed N(0, I); the other families train their weights with the rest
+    of the model. A VampPrior (`vamp`) is the
     posterior at learned pseudo-inputs: its weights are those inputs, of
     shape `data_shape`, and it is called with `encode`, the map from x to
     q(z|x).
@@ -30,7 +32,7 @@ class Prior(keras.layers.Layer):
     """
 
     def __init__(self, family="normal", latent_dim=2, data_shape=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(**float32(kwargs))
         self.family = families.get(family, role="prior")
         self.supports_jit = self.family.xla
         self.latent_dim = checks.positive_int(latent_dim, "latent_dim")

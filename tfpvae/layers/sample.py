@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 
 from tfpvae import checks
-from tfpvae.layers.head import distribution_from, event_shape_tuple, family_for, role_of, width
+from tfpvae.layers.head import distribution_from, event_shape_tuple, family_for, float32, role_of, width
 
 
 @keras.saving.register_keras_serializable(package="tfpvae")
@@ -32,7 +32,7 @@ class Sample(keras.layers.Layer):
     """
 
     def __init__(self, family, event_shape, role=None, seed=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(**float32(kwargs))
         self.family = family_for(family, role)
         self.role = role_of(self.family, role)
         self.event_shape = event_shape_tuple(event_shape)
