@@ -14,8 +14,8 @@ from tfpvae import startup  # noqa: E402
 
 startup.import_tensorflow()
 
-from tfpvae import callbacks, data, families, layers, losses, networks, objectives, plots  # noqa: E402
+from tfpvae import callbacks, data, families, layers, losses, metrics, networks, objectives, plots  # noqa: E402
 from tfpvae.model import VAE  # noqa: E402
 
-__all__ = ["VAE", "callbacks", "data", "families", "layers", "losses", "networks", "objectives", "plots",
-           "__version__"]
+__all__ = ["VAE", "callbacks", "data", "families", "layers", "losses", "metrics", "networks", "objectives",
+           "plots", "__version__"]

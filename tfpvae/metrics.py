@@ -120,7 +120,8 @@ class IntervalCoverage(keras.metrics.Mean):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         distribution = distribution_from(self.family, y_pred, self.event_shape)
-        low, high = predictions.interval(distribution, self.level, self.num_samples, self.seed)
+        low, high = predictions.interval(distribution, self.level, num_samples=self.num_samples,
+                                         seed=self.seed)
         y = tf.reshape(tf.cast(y_true, tf.float32), tf.shape(low))
         inside = tf.cast(tf.logical_and(low <= y, y <= high), tf.float32)
         per_example = tf.reduce_mean(tf.reshape(inside, [tf.shape(inside)[0], -1]), axis=-1)
