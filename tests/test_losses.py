@@ -49,7 +49,7 @@ def test_eager_targets_outside_the_support_fail_before_training():
     model = count_model()
     model.compile(optimizer="adam", loss=NegativeLogLikelihood("poisson", event_shape=(1,)), run_eagerly=True)
     before = [w.numpy().copy() for w in model.weights]
-    x, y = np.zeros((4, 2), np.float32), np.array([[2.0], [-1.0], [0.0], [1.0]], np.float32)
+    x, y = np.ones((4, 2), np.float32), np.array([[2.0], [-1.0], [0.0], [1.0]], np.float32)
     with pytest.raises(ValueError, match=SUPPORT):
         model.fit(x, y, verbose=0)
     for old, new in zip(before, model.weights):
@@ -59,9 +59,13 @@ def test_eager_targets_outside_the_support_fail_before_training():
 def test_graph_targets_outside_the_support_fail_at_the_first_batch():
     model = count_model()
     model.compile(optimizer="adam", loss=NegativeLogLikelihood("poisson", event_shape=(1,)), jit_compile=False)
-    x, y = np.zeros((4, 2), np.float32), np.array([[0.5], [1.0], [0.0], [1.0]], np.float32)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="outside the support of the poisson family, non-negative integers"):
+    before = [w.numpy().copy() for w in model.weights]
+    x, y = np.ones((4, 2), np.float32), np.array([[0.5], [1.0], [0.0], [1.0]], np.float32)
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="outside the support of the poisson family, non-negative integers"):
         model.fit(x, y, verbose=0)
+    for old, new in zip(before, model.weights):
+        np.testing.assert_array_equal(old, new.numpy())
 
 
 def test_targets_inside_the_support_train():
