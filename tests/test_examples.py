@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NUMBER = r"(-?\d+\.\d+)"
 
@@ -18,7 +20,8 @@ def run(script, *args, cwd=None):
 
 def test_every_example_is_tested():
     tested = {"train_digits.py", "mlp_mnist.py", "conv_vae.py", "latent_2d.py",
-              "real_valued.py", "swap_family.py", "conditional.py"}
+              "real_valued.py", "swap_family.py", "conditional.py", "probabilistic_regression.py",
+              "count_regression.py", "mixture_density_network.py", "functional_vae.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -65,3 +68,36 @@ def test_conditional_prints_both_elbos_and_draws_a_grid(tmp_path):
     without = re.search(rf"test ELBO without labels\s+{NUMBER} nats", out)
     assert with_labels and without, out
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def scores(out, pattern):
+    found = dict((name, tuple(map(float, rest))) for name, *rest in re.findall(pattern, out))
+    assert found, out
+    return found
+
+
+def test_probabilistic_regression_prints_both_families():
+    out = run("probabilistic_regression.py", "--epochs", 3)
+    found = scores(out, rf"family=(\w+)\s+test log-likelihood\s+{NUMBER} nats\s+90% interval coverage {NUMBER}")
+    assert set(found) == {"normal", "student_t"}
+    assert all(0.0 <= coverage <= 1.0 for _, coverage in found.values())
+
+
+def test_count_regression_prefers_the_negative_binomial():
+    out = run("count_regression.py", "--epochs", 10)
+    found = scores(out, rf"family=(\w+)\s+test log-likelihood\s+{NUMBER} nats\s+90% interval coverage {NUMBER}")
+    assert set(found) == {"poisson", "negative_binomial"}
+    assert found["negative_binomial"][0] > found["poisson"][0]
+
+
+def test_mixture_density_network_prints_both_scores_and_the_modes():
+    out = run("mixture_density_network.py", "--epochs", 3)
+    found = scores(out, rf"family=(\w+)\s+test log-likelihood\s+{NUMBER} nats")
+    assert set(found) == {"normal", "normal_mixture"}
+    assert len(re.findall(rf"weight {NUMBER} mean {NUMBER}", out)) == 3, out
+
+
+def test_functional_vae_prints_its_test_elbo():
+    out = run("functional_vae.py", "--epochs", 2)
+    match = re.search(rf"test ELBO: {NUMBER} nats", out)
+    assert match and -64 * np.log(2.0) < float(match.group(1)) < 0, out  # better than coin flips

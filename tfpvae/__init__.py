@@ -14,8 +14,9 @@ from tfpvae import startup  # noqa: E402
 
 startup.import_tensorflow()
 
-from tfpvae import callbacks, data, evaluation, families, layers, networks, objectives, plots  # noqa: E402
+from tfpvae import (callbacks, data, evaluation, families, layers, losses, metrics, networks,  # noqa: E402
+                    objectives, plots)
 from tfpvae.model import VAE  # noqa: E402
 
-__all__ = ["VAE", "callbacks", "data", "evaluation", "families", "layers", "networks", "objectives", "plots",
-           "__version__"]
+__all__ = ["VAE", "callbacks", "data", "evaluation", "families", "layers", "losses", "metrics", "networks",
+           "objectives", "plots", "__version__"]

@@ -100,6 +100,14 @@ def mixture(family, params, event_shape, x, shared):
     return special.logsumexp(special.log_softmax(logits, -1) + log_component, axis=-1)
 
 
+def normal_mixture(family, params, event_shape, x, shared):
+    k, n = family.components, math.prod(event_shape)
+    logits, rest = params[:, :k], params[:, k:].reshape(len(params), k, 2, n)
+    loc, scale = rest[:, :, 0], softplus(rest[:, :, 1], family.min_scale)
+    log_component = stats.norm.logpdf(x.reshape(len(x), 1, n), loc, scale).sum(-1)
+    return special.logsumexp(special.log_softmax(logits, -1) + log_component, axis=-1)
+
+
 def levels_pmf(cdf, k, top):
     """P(K = k) of a continuous CDF discretized on 0..top, ends taking the tails."""
     upper = np.where(k >= top, 1.0, cdf(k + 0.5))
@@ -186,6 +194,6 @@ REFERENCES = {
     "Bernoulli": bernoulli, "ContinuousBernoulli": continuous_bernoulli, "Normal": normal,
     "StandardNormal": normal, "Beta": beta, "Poisson": poisson, "NegativeBinomial": negative_binomial,
     "StudentT": student_t, "MultivariateNormalTriL": mvn_tril, "LowRank": low_rank,
-    "Mixture": mixture, "Logistic": logistic, "LogisticMixture": logistic_mixture,
+    "Mixture": mixture, "NormalMixture": normal_mixture, "Logistic": logistic, "LogisticMixture": logistic_mixture,
     "Categorical": categorical, "Flow": flow, "InverseAutoregressiveFlow": iaf,
 }

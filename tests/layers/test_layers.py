@@ -48,6 +48,8 @@ def test_prior_is_called_with_no_input():
                                             ("mixture", True)])
 def test_prior_trainability(name, trainable):
     layer = Prior(name, latent_dim=2)
+    assert not layer.weights  # made in build, which the first call runs
+    layer()
     assert bool(layer.trainable_weights) == trainable
     assert len(layer.weights) == 1
 
@@ -73,3 +75,25 @@ def test_head_computes_in_float32_under_mixed_precision():
         assert np.all(np.isfinite(q.log_prob(q.sample(seed=(1, 2))).numpy()))
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: Posterior(latent_dim=2.5), "latent_dim must be a positive int; received 2.5"),
+    (lambda: Prior(latent_dim=0), "latent_dim must be a positive int; received 0"),
+    (lambda: Likelihood("normal", event_shape=(3, -1)), "each entry of event_shape must be a positive int; "
+                                                        "received -1"),
+    (lambda: Posterior("bernoulli"), "unknown posterior family 'bernoulli'"),
+    (lambda: Prior("vamp", latent_dim=2), "prior 'vamp' needs data_shape, the shape of one x; received"),
+    (lambda: Posterior("normal", dtype="float16"), "dtype: distribution layers compute in float32"),
+])
+def test_bad_arguments_are_named(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_weights_are_made_in_build_and_prior_overrides_call_only():
+    posterior = Posterior("normal", latent_dim=2)
+    assert not posterior.weights
+    posterior(tf.zeros([1, 5]))
+    assert posterior.params.kernel.shape == (5, 4)
+    assert "__call__" not in Prior.__dict__ and "call" in Prior.__dict__

@@ -23,6 +23,7 @@ from tfpvae.families.mixture import Mixture
 from tfpvae.families.mvn_tril import MultivariateNormalTriL
 from tfpvae.families.negative_binomial import NegativeBinomial
 from tfpvae.families.normal import Normal, StandardNormal
+from tfpvae.families.normal_mixture import NormalMixture
 from tfpvae.families.poisson import Poisson
 from tfpvae.families.student_t import StudentT
 from tfpvae.families.vamp import VampPrior
@@ -54,6 +55,7 @@ _REGISTRY = {
         "poisson": Poisson,
         "negative_binomial": NegativeBinomial,
         "student_t": StudentT,
+        "normal_mixture": NormalMixture,
     },
 }
 

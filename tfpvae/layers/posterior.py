@@ -1,30 +1,44 @@
 """The approximate posterior q(z|x) as a Keras layer."""
 
 import keras
+import tensorflow as tf
 
-from tfpvae.layers.head import DistributionHead
+from tfpvae import checks
+from tfpvae.layers.head import Head
 
 
 @keras.saving.register_keras_serializable(package="tfpvae")
-class Posterior(DistributionHead):
+class Posterior(Head):
     """Encoder features -> q(z|x), a distribution over z in R^latent_dim.
+
+    For a model that only passes tensors between layers (Sequential or
+    functional), use `DistributionHead(family, event_shape=(latent_dim,),
+    role="posterior")`, which returns the parameters.
 
     Args:
       family: a posterior family spec, e.g. "normal" or "mvn_tril".
-      latent_dim: size of z.
+      latent_dim: size of z, a positive int.
 
     Example:
       >>> q = Posterior("normal", latent_dim=2)(features)   # tfd.Distribution
+      >>> z = q.sample(seed=(1, 2))                          # [N, 2]
     """
 
-    role = "posterior"
-
     def __init__(self, family="normal", latent_dim=2, **kwargs):
-        super().__init__(family, (latent_dim,), **kwargs)
+        kwargs.pop("role", None)
+        latent_dim = checks.positive_int(latent_dim, "latent_dim")
+        super().__init__(family, (latent_dim,), role="posterior", **kwargs)
         self.latent_dim = latent_dim
+
+    def call(self, features):
+        """Features [N, ...] -> q(z|x) with batch shape [N]."""
+        params = self.raw_params(features)
+        if self.shared is None:
+            return self.family.distribution(params, self.event_shape)
+        return self.family.distribution(params, self.event_shape, shared=tf.convert_to_tensor(self.shared))
 
     def get_config(self):
         config = super().get_config()
-        del config["event_shape"]
+        del config["event_shape"], config["role"]
         config["latent_dim"] = self.latent_dim
         return config

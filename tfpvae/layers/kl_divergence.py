@@ -1,0 +1,113 @@
+"""A layer that adds KL(q || p) to the model's losses and passes q's parameters on."""
+
+import keras
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfpvae import checks, families
+from tfpvae.layers.head import distribution_from, event_shape_tuple, family_for, float32, width
+from tfpvae.layers.prior import Prior
+
+tfd = tfp.distributions
+KL_FORMS = ("auto", "analytic", "mc")
+
+
+def divergence(q, p, form, num_samples, seed):
+    """KL(q || p) per example: analytic, or Monte Carlo over `num_samples` draws z ~ q.
+
+    Monte Carlo: KL = E_q[log q(z) - log p(z)] ~ mean_l [log q(z_l) - log p(z_l)].
+    """
+    if form != "mc":
+        try:
+            return tfd.kl_divergence(q, p)
+        except NotImplementedError:
+            if form == "analytic":
+                raise ValueError(f"kl='analytic' needs a closed-form KL, and TFP has none from "
+                                 f"{type(q).__name__} to {type(p).__name__}; use kl='auto' or 'mc'") from None
+    z = q.sample(num_samples, seed=seed)
+    return tf.reduce_mean(q.log_prob(z) - p.log_prob(z), axis=0)
+
+
+@keras.saving.register_keras_serializable(package="tfpvae")
+class KLDivergence(keras.layers.Layer):
+    """Identity on the posterior's parameters; adds weight * mean_n KL(q_n || p) to the losses.
+
+    The input is the parameter tensor of q(z|x) (a `DistributionHead` with a
+    posterior family); the output is the same tensor, so a `Sample` layer
+    can follow. During `fit` and `evaluate` Keras adds the layer's loss to
+    the compiled loss: with `NegativeLogLikelihood` on the decoder's output
+    the total is the negative ELBO,
+
+        -ELBO = mean_n [-log p(x_n | z_n) + weight * KL(q(z|x_n) || p(z))].
+
+    The prior p(z) is a `Prior` layer this layer owns, so a trainable prior
+    (`learned_normal`, `mixture`, `flow`) trains with the model. The KL is
+    `tfd.kl_divergence(q, p)` where TFP has a closed form for the pair and a
+    Monte Carlo estimate (reparameterized draws seeded by a Keras
+    `SeedGenerator`) otherwise.
+
+    Args:
+      posterior: the posterior family spec of the input parameters.
+      prior: a prior family spec (not `vamp`, which needs an encoder).
+      event_shape: shape of z, one dimension, e.g. (2,).
+      weight: the KL's weight (beta), a number >= 0.
+      kl: "auto" (analytic where registered, else Monte Carlo), "analytic"
+        or "mc".
+      num_samples: draws of z per example for the Monte Carlo KL.
+      seed: seed of those draws (None: from Keras's global seed).
+
+    Example:
+      >>> params = tfpvae.layers.DistributionHead("normal", event_shape=(2,), role="posterior")(h)
+      >>> params = tfpvae.layers.KLDivergence(posterior="normal", prior="normal", event_shape=(2,))(params)
+      >>> z = tfpvae.layers.Sample("normal", event_shape=(2,), role="posterior")(params)
+
+    References:
+      Kingma & Welling, Auto-Encoding Variational Bayes, arXiv:1312.6114.
+    """
+
+    def __init__(self, posterior="normal", prior="normal", event_shape=(2,), weight=1.0, kl="auto",
+                 num_samples=1, seed=None, **kwargs):
+        super().__init__(**float32(kwargs))
+        self.posterior_family = family_for(posterior, "posterior")
+        self.prior_family = families.get(prior, role="prior")
+        self.event_shape = event_shape_tuple(event_shape)
+        if len(self.event_shape) != 1:
+            raise ValueError(f"event_shape must have one dimension, the size of z; received {event_shape!r}")
+        if self.prior_family.needs_encoder:
+            raise ValueError(f"prior {self.prior_family.name!r} is built from an encoder, which this "
+                             f"layer does not have; use tfpvae.VAE for it")
+        self.weight = checks.real(weight, "weight")
+        if kl not in KL_FORMS:
+            raise ValueError(f"kl must be one of {list(KL_FORMS)}; received {kl!r}")
+        self.kl = kl
+        self.num_samples = checks.positive_int(num_samples, "num_samples")
+        self.seed = checks.seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
+        self.supports_jit = self.posterior_family.xla and self.prior_family.xla
+
+    def build(self, params_shape):
+        expected = width(self.posterior_family, self.event_shape)
+        if params_shape[-1] != expected:
+            raise ValueError(f"KLDivergence with posterior {self.posterior_family.name!r} over "
+                             f"{self.event_shape} needs parameters with {expected} entries on the "
+                             f"last axis; received shape {tuple(params_shape)}")
+        self.prior_layer = Prior(self.prior_family.get_config(), self.event_shape[0], name="prior")
+        self.prior_layer.build()
+
+    def call(self, params):
+        q = distribution_from(self.posterior_family, params, self.event_shape)
+        seed = tf.cast(self.seed_generator.next(), tf.int32)
+        kl = divergence(q, self.prior_layer(), self.kl, self.num_samples, seed)
+        self.add_loss(self.weight * tf.reduce_mean(kl))
+        return params
+
+    def compute_output_shape(self, params_shape):
+        return params_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"posterior": self.posterior_family.get_config(),
+                       "prior": self.prior_family.get_config(), "event_shape": list(self.event_shape),
+                       "weight": self.weight, "kl": self.kl, "num_samples": self.num_samples,
+                       "seed": self.seed})
+        return config

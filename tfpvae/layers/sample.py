@@ -1,0 +1,62 @@
+"""A layer that draws one y from the distribution its parameters describe."""
+
+import keras
+import tensorflow as tf
+
+from tfpvae import checks
+from tfpvae.layers.head import distribution_from, event_shape_tuple, family_for, float32, role_of, width
+
+
+@keras.saving.register_keras_serializable(package="tfpvae")
+class Sample(keras.layers.Layer):
+    """Parameters [N, width] -> one draw [N, *event_shape], a float32 tensor.
+
+    For a reparameterized family (`normal`, `mvn_tril`, `student_t`, ...)
+    the draw is a differentiable function of the parameters,
+    z = loc + scale * eps with eps ~ N(0, I) for a Gaussian, so gradients
+    reach the layers before it (the reparameterization trick of a VAE).
+    Draws use TFP's stateless seeds from a Keras `SeedGenerator`: a new draw
+    at every call, reproducible from `seed`.
+
+    Args:
+      family: the family spec of the input parameters.
+      event_shape: shape of one draw.
+      role: "likelihood" or "posterior", as for `DistributionHead`.
+      seed: seed of the draws (None: from Keras's global seed).
+
+    Example:
+      >>> z = tfpvae.layers.Sample("normal", event_shape=(2,), role="posterior")(params)
+
+    References:
+      Kingma & Welling, Auto-Encoding Variational Bayes, arXiv:1312.6114.
+    """
+
+    def __init__(self, family, event_shape, role=None, seed=None, **kwargs):
+        super().__init__(**float32(kwargs))
+        self.family = family_for(family, role)
+        self.role = role_of(self.family, role)
+        self.event_shape = event_shape_tuple(event_shape)
+        self.seed = checks.seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
+        self.supports_jit = self.family.xla
+
+    def build(self, params_shape):
+        expected = width(self.family, self.event_shape)
+        if params_shape[-1] != expected:
+            raise ValueError(f"Sample with family {self.family.name!r} over {self.event_shape} needs "
+                             f"parameters with {expected} entries on the last axis; received shape "
+                             f"{tuple(params_shape)}")
+
+    def call(self, params):
+        seed = tf.cast(self.seed_generator.next(), tf.int32)
+        draw = distribution_from(self.family, params, self.event_shape).sample(seed=seed)
+        return tf.cast(draw, tf.float32)
+
+    def compute_output_shape(self, params_shape):
+        return (params_shape[0], *self.event_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"family": self.family.get_config(), "event_shape": list(self.event_shape),
+                       "role": self.role, "seed": self.seed})
+        return config
