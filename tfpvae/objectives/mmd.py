@@ -42,7 +42,7 @@ def mmd(a, b, name="imq", bandwidth=1.0):
 
 
 class Mmd(Objective):
-    """The reconstruction term, a weighted KL and lambda times the MMD of q(z) from p(z) (InfoVAE).
+    """The reconstruction term with a weighted KL and a weighted MMD between q(z) and p(z) (InfoVAE).
 
     All L x B draws of the batch are compared with L x B draws of p(z); the
     prior's own weights are trained through the MMD only where p(z) draws
