@@ -15,7 +15,8 @@ tfd = tfp.distributions
 def reference_mmd(a, b, kernel, bandwidth):
     """MMD^2's U-statistic written out pair by pair in numpy."""
     c = 2 * a.shape[1] * bandwidth**2
-    k = {"imq": lambda u, v: c / (c + np.sum((u - v) ** 2)), "rbf": lambda u, v: np.exp(-np.sum((u - v) ** 2) / c)}[kernel]
+    k = {"imq": lambda u, v: c / (c + np.sum((u - v) ** 2)),
+         "rbf": lambda u, v: np.exp(-np.sum((u - v) ** 2) / c)}[kernel]
     n, m = len(a), len(b)
     aa = sum(k(a[i], a[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
     bb = sum(k(b[i], b[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
