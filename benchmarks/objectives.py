@@ -1,4 +1,4 @@
-"""Objectives at equal epochs: test ELBO and log p(x) of elbo, iwae, stl and dreg.
+"""Objectives at equal epochs: test ELBO, log p(x) and the latent diagnostics of each.
 
     python benchmarks/objectives.py                                     # the bundled 8x8 digits
     python benchmarks/objectives.py --data ../shared/data/mnist.npz --epochs 10 \\
@@ -11,11 +11,17 @@ draws per example (--num-samples), for the same number of epochs. Each is
 scored on one statically binarized test set (seed 0, the first
 --test-examples images): the ELBO (one z per example) and the
 importance-sampled log p(x) with k = --k, in nats per example (higher is
-better). Finished rows are kept in --json, so a stopped run resumes there.
+better), the active units, and `VAE.diagnostics`' mutual information I(x; z)
+and total correlation of the test images' aggregate posterior (nats; I is at
+most log of the number of test images). Objectives run with their default
+options except `capacity`, whose C grows over the whole run, and `beta_tc`,
+whose q(z) averages over the training set (`specs`). Finished rows are kept in
+--json, so a stopped run resumes there.
 """
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -32,12 +38,13 @@ from tfpvae import data, files  # noqa: E402
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="a file tfpvae.data.load_arrays reads (default: the 8x8 digits)")
-    parser.add_argument("--objectives", nargs="+", default=["elbo", "stl", "iwae", "dreg"],
+    parser.add_argument("--objectives", nargs="+", default=tfpvae.objectives.names(),
                         choices=tfpvae.objectives.names())
     parser.add_argument("--epochs", type=int, default=100, help="training epochs of every objective")
     parser.add_argument("--num-samples", type=int, default=5, help="draws of z per example in training")
     parser.add_argument("--k", type=int, default=1000, help="importance samples for log p(x)")
     parser.add_argument("--test-examples", type=int, default=10000, help="test images scored")
+    parser.add_argument("--train-examples", type=int, help="train on the first N images (default: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default="benchmarks/objectives-results.json")
     return parser.parse_args(argv)
@@ -46,23 +53,36 @@ def parse_args(argv=None):
 def splits(args):
     source = args.data or "digits"
     train, test = data.load_arrays(source, split="train"), data.load_arrays(source, split="test")
-    return train.x, data.binarize_static(test.x[:args.test_examples], seed=0)
+    return train.x[:args.train_examples], data.binarize_static(test.x[:args.test_examples], seed=0)
+
+
+def specs(args, train_examples):
+    """Each objective's spec: its name, with the options that depend on the run's size."""
+    steps = args.epochs * math.ceil(train_examples / 100)
+    return {"capacity": {"name": "capacity", "steps": steps},
+            "beta_tc": {"name": "beta_tc", "dataset_size": train_examples}}
 
 
 def row(args, name, train, test):
     keras.utils.set_random_seed(args.seed)
     mlp = {"name": "mlp", "units": [200, 200], "activation": "tanh"}
-    vae = tfpvae.VAE(event_shape=train.shape[1:], latent_dim=50, encoder=mlp, decoder=mlp, objective=name,
-                     num_samples=args.num_samples, seed=args.seed)
+    vae = tfpvae.VAE(event_shape=train.shape[1:], latent_dim=50, encoder=mlp, decoder=mlp,
+                     objective=specs(args, len(train)).get(name, name), num_samples=args.num_samples,
+                     seed=args.seed)
     vae.compile(optimizer=keras.optimizers.Adam(1e-3))
     dataset = data.to_dataset(train, batch_size=100, binarize="dynamic", seed=args.seed)
     start = time.perf_counter()
     vae.fit(dataset, epochs=args.epochs, verbose=0)
     seconds = time.perf_counter() - start
-    return {"objective": name, "epochs": args.epochs, "num_samples": args.num_samples,
+    diagnostics = vae.diagnostics(test, seed=args.seed)
+    return {"objective": name, "spec": vae.objective.get_config(), "epochs": args.epochs,
+            "num_samples": args.num_samples, "train_examples": len(train),
             "test_elbo": float(vae.elbo(test, num_samples=1).mean()),
             "test_log_px": float(vae.log_likelihood(test, num_samples=args.k).mean()),
-            "active_units": vae.active_units(test)[0], "train_seconds": round(seconds, 1)}
+            "active_units": vae.active_units(test)[0],
+            "mutual_information": diagnostics["mutual_information"],
+            "total_correlation": diagnostics["total_correlation"],
+            "train_seconds": round(seconds, 1)}
 
 
 def main(argv=None):
@@ -76,11 +96,14 @@ def main(argv=None):
         print(f"training {name} ...", file=sys.stderr, flush=True)
         done["rows"].append(row(args, name, train, test))
         files.write_json(args.json, done)
-    print("| objective | L | epochs | test ELBO | test log p(x) | active units | train s |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| objective | L | epochs | test ELBO | test log p(x) | active units | I(x; z) | TC | s / epoch |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in done["rows"]:
+        tc = "-" if r.get("total_correlation") is None else f"{r['total_correlation']:.2f}"
+        mi = "-" if "mutual_information" not in r else f"{r['mutual_information']:.2f}"
         print(f"| `{r['objective']}` | {r['num_samples']} | {r['epochs']} | {r['test_elbo']:.2f} | "
-              f"{r['test_log_px']:.2f} | {r['active_units']} | {r['train_seconds']} |")
+              f"{r['test_log_px']:.2f} | {r['active_units']} | {mi} | {tc} | "
+              f"{r['train_seconds'] / r['epochs']:.1f} |")
 
 
 if __name__ == "__main__":

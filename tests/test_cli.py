@@ -72,6 +72,8 @@ def test_evaluate_prints_a_table_and_json(run_dir):
     assert abs(result["elbo"] - (result["reconstruction"] - result["kl"])) < 1e-3
     assert result["bits_per_dim"] == pytest.approx(-result["log_likelihood"] / (64 * np.log(2)))
     assert json.loads((run_dir / "evaluation.json").read_text())["num_samples"] == 50
+    assert len(result["kl_per_dimension"]) == 2 and 0 <= result["mutual_information"] <= np.log(297) + 1e-4
+    assert np.isfinite(result["total_correlation"])
 
 
 def test_sample_writes_png_and_npy(run_dir, tmp_path):

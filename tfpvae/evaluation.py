@@ -1,4 +1,5 @@
-"""Evaluation of a trained VAE: ELBO, log p(x), active units and new samples.
+"""Evaluation of a trained VAE: ELBO, log p(x), active units, the latent code's
+diagnostics and new samples.
 
 The functions on tensors here are the one implementation of each quantity:
 the `VAE` methods call them batch by batch over arrays, and the exported
@@ -8,15 +9,24 @@ its attributes `kl_form`, `num_samples`, `event_shape`.
 
     ELBO(x)  = E_q[log p(x|z)] - KL(q(z|x) || p(z))
     log p(x) ~ log 1/k sum_i p(x, z_i) / q(z_i|x),   z_i ~ q(z|x)
+
+The diagnostics treat the N examples evaluated as the data distribution, so
+the aggregate posterior is the mixture q(z) = 1/N sum_n q(z|x_n) (Hoffman &
+Johnson, "ELBO surgery", 2016), with marginals q(z_j) = 1/N sum_n q(z_j|x_n):
+
+    I(x; z) = E_n E_{q(z|x_n)}[log q(z|x_n) - log q(z)]            <= log N
+    TC      = E_{q(z)}[log q(z) - sum_j log q(z_j)]
 """
 
 import math
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
 
-from tfpvae.objectives import bounds
+from tfpvae.objectives import aggregate, bounds
 
+tfd = tfp.distributions
 # Importance samples and new x are drawn in chunks that hold about this many floats of x.
 FLOATS_PER_CHUNK = bounds.FLOATS_PER_CHUNK
 
@@ -106,3 +116,84 @@ def chunk_seeds(seed, n, chunk):
     for start in range(0, n, chunk):
         part = seed if start == 0 else tf.random.experimental.stateless_fold_in(seed, start)
         yield start, min(chunk, n - start), part
+
+
+def kl_per_dimension(q, prior):
+    """KL(q(z_j|x) || p(z_j)) of each coordinate j, [B, d].
+
+    From the marginals of q and p (`aggregate.marginals`), with TFP's
+    closed-form KL; they sum to KL(q || p) when both factorize. None where
+    q or p has no closed-form marginals (a flow, a mixture) or the pair no
+    closed-form KL.
+    """
+    q_marginals, prior_marginals = aggregate.marginals(q), aggregate.marginals(prior)
+    if q_marginals is None or prior_marginals is None:
+        return None
+    try:
+        return tfd.kl_divergence(q_marginals, prior_marginals)
+    except NotImplementedError:
+        return None
+
+
+def aggregate_log_densities(posteriors, z):
+    """log q(z_i) and sum_j log q(z_ij) under the mixture of `posteriors`, each [n].
+
+    Args:
+      posteriors: q(z|x) of consecutive batches of the N examples (batch
+        shapes [B_b], summing to N).
+      z: draws [n, d].
+
+    Returns:
+      (log q(z), sum_j log q(z_j)); the second is None where q has no
+      closed-form marginals.
+    """
+    log_count = tf.math.log(tf.cast(sum(int(q.batch_shape[0]) for q in posteriors), tf.float32))
+    # Sums over one batch of posteriors at a time keep memory at [n, B, d].
+    joint = [tf.reduce_logsumexp(aggregate.log_pairs(q, z), axis=-1) for q in posteriors]
+    log_qz = tf.reduce_logsumexp(tf.stack(joint, axis=-1), axis=-1) - log_count
+    marginals = [aggregate.marginals(q) for q in posteriors]
+    if any(m is None for m in marginals):
+        return log_qz, None
+    parts = [tf.reduce_logsumexp(aggregate.log_marginal_pairs(m, z), axis=-2) for m in marginals]
+    return log_qz, tf.reduce_sum(tf.reduce_logsumexp(tf.stack(parts, axis=-1), axis=-1) - log_count, axis=-1)
+
+
+def diagnostics(vae, x, c, batch_size, seed):
+    """Per-dimension KL, I(x; z) and the total correlation of q(z) over the examples x.
+
+    One z_n ~ q(z|x_n) per example scores the mixture q(z) of all N
+    examples' posteriors; the work grows as N^2 d.
+
+    Args:
+      vae: the model.
+      x: float32 numpy [N, *event_shape].
+      c: context features [N, context_dim], or None.
+      batch_size: examples encoded at a time (and draws scored at a time).
+      seed: a stateless int32 seed pair; the batch starting at i > 0 uses it folded with i.
+
+    Returns:
+      A dict: "kl_per_dimension" (a list of d floats, E_x KL(q(z_j|x) || p(z_j)),
+      or None, see `kl_per_dimension`), "mutual_information" (nats) and
+      "total_correlation" (nats, or None where q has no closed-form marginals).
+    """
+    prior = vae.prior()
+    posteriors, draws, own, kls = [], [], [], []
+    for start, count, part_seed in chunk_seeds(seed, len(x), batch_size):
+        q = vae.posterior_of(tf.constant(x[start:start + count]), None if c is None else c[start:start + count])
+        z = q.sample(seed=part_seed)
+        posteriors.append(q)
+        draws.append(z)
+        own.append(q.log_prob(z))
+        kls.append(kl_per_dimension(q, prior))
+    log_q, log_qz, log_marginals = tf.concat(own, 0), [], []
+    for z in draws:
+        joint, product = aggregate_log_densities(posteriors, z)
+        log_qz.append(joint)
+        log_marginals.append(product)
+    log_qz = tf.concat(log_qz, 0)
+    total_correlation = None
+    if log_marginals[0] is not None:
+        total_correlation = float(tf.reduce_mean(log_qz - tf.concat(log_marginals, 0)))
+    return {"kl_per_dimension": None if kls[0] is None else np.mean(np.concatenate(kls), axis=0).tolist(),
+            "mutual_information": float(tf.reduce_mean(log_q - log_qz)),
+            "total_correlation": total_correlation}

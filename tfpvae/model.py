@@ -177,7 +177,7 @@ class VAE(keras.Model):
             q=self.posterior_of(x, c, training=training), prior=self.prior(),
             decode=lambda z: self.likelihood_of(z, c, training=training), x=x,
             num_samples=self.num_samples, kl_form=self.kl_form, seed=self.next_seed(),
-            kl_weight=self.kl_weight, latent_dim=self.latent_dim))
+            kl_weight=self.kl_weight, latent_dim=self.latent_dim, step=self.optimizer.iterations))
 
     def _record(self, loss, metrics):
         batch = {"loss": loss, **{name: tf.reduce_mean(value) for name, value in metrics.items()}}
@@ -352,6 +352,14 @@ class VAE(keras.Model):
         step = self._graph_function("center", lambda xb, cb: evaluation.center(
             self.posterior_of(xb, self._features(cb))))
         return evaluation.active_units(evaluation.over_batches(step, x, c, batch_size), threshold)
+
+    def diagnostics(self, x, batch_size=256, seed=None):
+        """The latent code's diagnostics over the examples x (x or (x, c)):
+        per-dimension KL, I(x; z) and total correlation; see `evaluation.diagnostics`."""
+        x, c = self._arrays(x)
+        batch_size = checks.positive_int(batch_size, "batch_size")
+        seed = self.next_seed() if checks.seed(seed) is None else tf.constant([0, seed], tf.int32)
+        return evaluation.diagnostics(self, x, self._features(c), batch_size, seed)
 
     def sample(self, num_samples, seed=None, mean=False, c=None, chunk_size=None):
         """New x: z ~ p(z), then x ~ p(x|z) (or its mean), numpy [n, *event_shape].

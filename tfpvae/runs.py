@@ -237,7 +237,8 @@ def load_run(run_dir):
 
 
 def evaluate(run_dir, dataset=None, num_samples=1000):
-    """Test ELBO, its parts, log p(x) and bits/dim; also written to evaluation.json."""
+    """Test ELBO, its parts, log p(x), bits/dim and the latent diagnostics
+    (`VAE.diagnostics`); also written to evaluation.json."""
     vae, config = load_run(run_dir)
     test = test_arrays(config, dataset)
     metrics = vae.evaluate(inputs(vae, test), batch_size=256, return_dict=True, verbose=0)
@@ -248,6 +249,7 @@ def evaluate(run_dir, dataset=None, num_samples=1000):
         "kl": float(metrics["kl"]), "log_likelihood": float(log_px.mean()),
         "log_likelihood_stderr": float(np.sqrt(np.sum(stderr**2)) / len(log_px)),
         "active_units": vae.active_units(inputs(vae, test))[0],
+        **vae.diagnostics(inputs(vae, test)),
     }
     if is_image(vae.event_shape):
         result["bits_per_dim"] = -result["log_likelihood"] / (math.prod(vae.event_shape) * math.log(2))

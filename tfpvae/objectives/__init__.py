@@ -10,11 +10,17 @@ line here; the shared objective tests then run on it.
 """
 
 from tfpvae import checks
-from tfpvae.objectives import bounds
+from tfpvae.objectives import aggregate, bounds
 from tfpvae.objectives.base import Batch, Loss, Objective
+from tfpvae.objectives.beta_tc import BetaTc
+from tfpvae.objectives.capacity import Capacity
+from tfpvae.objectives.ciwae import Ciwae
 from tfpvae.objectives.dreg import DoublyReparameterized
 from tfpvae.objectives.elbo import Elbo
 from tfpvae.objectives.iwae import Iwae
+from tfpvae.objectives.miwae import Miwae
+from tfpvae.objectives.mmd import Mmd
+from tfpvae.objectives.piwae import Piwae
 from tfpvae.objectives.stl import StickingTheLanding
 
 _REGISTRY = {objective.name: objective for objective in (
@@ -22,6 +28,12 @@ _REGISTRY = {objective.name: objective for objective in (
     Iwae,
     StickingTheLanding,
     DoublyReparameterized,
+    Capacity,
+    BetaTc,
+    Mmd,
+    Miwae,
+    Ciwae,
+    Piwae,
 )}
 
 
@@ -80,4 +92,4 @@ def with_weights(spec, beta=1.0, free_bits=0.0):
     return get({"name": name, **options})
 
 
-__all__ = ["Batch", "Loss", "Objective", "bounds", "get", "names", "with_weights"]
+__all__ = ["Batch", "Loss", "Objective", "aggregate", "bounds", "get", "names", "with_weights"]

@@ -30,6 +30,9 @@ class Batch:
       seed: a stateless int32 seed pair.
       kl_weight: beta, a scalar tensor (annealed by `callbacks.KLWarmup`).
       latent_dim: size of z.
+      step: the optimizer's step count t (a scalar tensor; the model's
+        training and test steps pass it) for objectives scheduled by it
+        (`capacity`); None, where they use the schedule's end.
     """
 
     q: object
@@ -41,6 +44,7 @@ class Batch:
     seed: tf.Tensor
     kl_weight: tf.Tensor = 1.0
     latent_dim: int = 1
+    step: Optional[tf.Tensor] = None
 
 
 @dataclasses.dataclass(frozen=True)
