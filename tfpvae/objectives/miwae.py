@@ -43,10 +43,15 @@ class Miwae(Objective):
         self.num_estimates = checks.positive_int(num_estimates, "num_estimates")
         super().__init__(num_estimates=self.num_estimates)
 
-    def __call__(self, batch):
+    def log_weights(self, batch):
+        """log w of the M x K draws [M * K, B], and the metrics every objective reports."""
         log_px_z, log_ratio = bounds.log_weight_parts(batch.q, batch.prior, batch.decode, batch.x,
                                                       self.num_estimates * batch.num_samples, batch.seed)
-        bound = tf.reduce_mean(group_bounds(log_px_z - log_ratio, self.num_estimates), axis=0)
         metrics = bounds.elbo_metrics(tf.reduce_mean(log_px_z, 0), tf.reduce_mean(log_ratio, 0))
+        return log_px_z - log_ratio, metrics
+
+    def __call__(self, batch):
+        log_w, metrics = self.log_weights(batch)
+        bound = tf.reduce_mean(group_bounds(log_w, self.num_estimates), axis=0)
         metrics["miwae"] = bound
         return Loss(-tf.reduce_mean(bound), metrics)

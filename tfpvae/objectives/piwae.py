@@ -8,13 +8,12 @@ signal-to-noise ratio as K grows.
 
 import tensorflow as tf
 
-from tfpvae import checks
 from tfpvae.objectives import bounds
-from tfpvae.objectives.base import Loss, Objective
-from tfpvae.objectives.miwae import group_bounds
+from tfpvae.objectives.base import Loss
+from tfpvae.objectives.miwae import Miwae, group_bounds
 
 
-class Piwae(Objective):
+class Piwae(Miwae):
     """IWAE gradients for the decoder and prior, MIWAE gradients for the encoder, over the same M x K draws.
 
     K = `num_samples`. The value is the IWAE bound over all M K draws,
@@ -27,16 +26,9 @@ class Piwae(Objective):
     name = "piwae"
     metric_names = ("iwae", "miwae")
 
-    def __init__(self, num_estimates=4):
-        self.num_estimates = checks.positive_int(num_estimates, "num_estimates")
-        super().__init__(num_estimates=self.num_estimates)
-
     def __call__(self, batch):
-        log_px_z, log_ratio = bounds.log_weight_parts(batch.q, batch.prior, batch.decode, batch.x,
-                                                      self.num_estimates * batch.num_samples, batch.seed)
-        log_w = log_px_z - log_ratio
+        log_w, metrics = self.log_weights(batch)
         iwae = bounds.iwae_bound(log_w)
         miwae = tf.reduce_mean(group_bounds(log_w, self.num_estimates), axis=0)
-        metrics = bounds.elbo_metrics(tf.reduce_mean(log_px_z, 0), tf.reduce_mean(log_ratio, 0))
         metrics.update(iwae=iwae, miwae=miwae)
         return Loss(-tf.reduce_mean(iwae), metrics, encoder_value=-tf.reduce_mean(miwae))
