@@ -87,6 +87,14 @@ def width(family, event_shape):
     return family.num_params(math.prod(event_shape)) + shared_size(family, event_shape)
 
 
+def check_width(layer, family, event_shape, params_shape):
+    """Raises unless a parameter tensor of `params_shape` fits the family over `event_shape`."""
+    expected = width(family, event_shape)
+    if params_shape[-1] != expected:
+        raise ValueError(f"{layer} with family {family.name!r} over {event_shape} needs parameters with "
+                         f"{expected} entries on the last axis; received shape {tuple(params_shape)}")
+
+
 def distribution_from(family, params, event_shape):
     """The distribution that a parameter tensor `[..., width]` describes.
 

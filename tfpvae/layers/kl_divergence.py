@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 
 from tfpvae import checks, families
-from tfpvae.layers.head import distribution_from, event_shape_tuple, family_for, float32, width
+from tfpvae.layers.head import check_width, distribution_from, event_shape_tuple, family_for, float32
 from tfpvae.layers.prior import Prior
 from tfpvae.objectives import bounds
 
@@ -73,11 +73,7 @@ class KLDivergence(keras.layers.Layer):
         self.supports_jit = self.posterior_family.xla and self.prior_family.xla
 
     def build(self, params_shape):
-        expected = width(self.posterior_family, self.event_shape)
-        if params_shape[-1] != expected:
-            raise ValueError(f"KLDivergence with posterior {self.posterior_family.name!r} over "
-                             f"{self.event_shape} needs parameters with {expected} entries on the "
-                             f"last axis; received shape {tuple(params_shape)}")
+        check_width("KLDivergence", self.posterior_family, self.event_shape, params_shape)
         self.prior_layer = Prior(self.prior_family.get_config(), self.event_shape[0], name="prior")
         self.prior_layer.build()
 

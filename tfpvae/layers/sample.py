@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 
 from tfpvae import checks
-from tfpvae.layers.head import distribution_from, event_shape_tuple, family_for, float32, role_of, width
+from tfpvae.layers.head import check_width, distribution_from, event_shape_tuple, family_for, float32, role_of
 
 
 @keras.saving.register_keras_serializable(package="tfpvae")
@@ -41,11 +41,7 @@ class Sample(keras.layers.Layer):
         self.supports_jit = self.family.xla
 
     def build(self, params_shape):
-        expected = width(self.family, self.event_shape)
-        if params_shape[-1] != expected:
-            raise ValueError(f"Sample with family {self.family.name!r} over {self.event_shape} needs "
-                             f"parameters with {expected} entries on the last axis; received shape "
-                             f"{tuple(params_shape)}")
+        check_width("Sample", self.family, self.event_shape, params_shape)
 
     def call(self, params):
         seed = tf.cast(self.seed_generator.next(), tf.int32)
