@@ -210,7 +210,7 @@ def decode_image(path):
     try:
         return tf.io.decode_image(path.read_bytes(), expand_animations=False).numpy()
     except (tf.errors.InvalidArgumentError, OSError) as err:
-        message = re.sub(r"\{\{.*?\}\}|\[Op:\w+\]", "", getattr(err, "message", str(err))).strip()
+        message = re.sub(r"\{\{.*?\}\}|\[Op:\w+\]", "", err.message if isinstance(err, tf.errors.OpError) else str(err)).strip()
         raise ValueError(f"{path}: cannot decode as an image: {message}") from None
 
 
