@@ -210,7 +210,8 @@ def decode_image(path):
     try:
         return tf.io.decode_image(path.read_bytes(), expand_animations=False).numpy()
     except (tf.errors.InvalidArgumentError, OSError) as err:
-        message = re.sub(r"\{\{.*?\}\}|\[Op:\w+\]", "", err.message if isinstance(err, tf.errors.OpError) else str(err)).strip()
+        text = err.message if isinstance(err, tf.errors.OpError) else str(err)
+        message = re.sub(r"\{\{.*?\}\}|\[Op:\w+\]", "", text).strip()
         raise ValueError(f"{path}: cannot decode as an image: {message}") from None
 
 
