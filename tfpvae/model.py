@@ -448,11 +448,15 @@ class VAE(keras.Model):
     def generate(self, n, seed, c=None):
         """p(x|z, c) at n draws z ~ p(z), and the seed left for drawing x.
 
+        z comes from the prior family's `draw`: for a relaxed categorical prior,
+        the discrete codes its relaxation stands for.
+
         The stateless seed pair splits in two: the first draws z, the second
         is returned; `sample` and the exported `sample` signature both use it.
         """
         prior_seed, likelihood_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-        return self.likelihood_of(self.prior().sample(n, seed=prior_seed), c), likelihood_seed
+        z = self.prior_layer.family.draw(self.prior(), n, prior_seed)
+        return self.likelihood_of(z, c), likelihood_seed
 
     def export(self, path, **kwargs):
         """Writes a TF SavedModel with named signatures; see `tfpvae.export.export`."""

@@ -94,6 +94,26 @@ class Family:
         """
         return np.zeros([0], np.float32)
 
+    # --- hooks for latent families beyond the Gaussian ---------------------
+
+    shared_trainable = True  # False: the shared weights are set from outside (e.g. a temperature), not trained
+
+    def draw(self, distribution, sample_shape, seed):
+        """z for generating new x from this prior: a draw from `distribution`.
+
+        A relaxed discrete prior overrides it to return the discrete codes
+        its relaxation stands for.
+
+        Args:
+          distribution: this family's distribution, from `self.distribution`.
+          sample_shape: how many draws (an int or shape).
+          seed: a stateless seed pair.
+
+        Returns:
+          A tensor `[*sample_shape, *event_shape]`.
+        """
+        return distribution.sample(sample_shape, seed=seed)
+
     def support_error(self, x):
         """A message when numpy array `x` lies outside the support, else None."""
         if not np.all(np.isfinite(x)):

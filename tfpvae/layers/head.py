@@ -35,7 +35,8 @@ class DistributionHead(keras.layers.Layer):
         self.shared = None
         if shared.size:
             self.shared = self.add_weight(shape=shared.shape, dtype="float32", name="shared",
-                                          initializer=keras.initializers.Constant(shared))
+                                          initializer=keras.initializers.Constant(shared),
+                                          trainable=self.family.shared_trainable)
 
     def pixelwise(self, features_shape):
         """True when features are a map over the event's positions.
