@@ -6,29 +6,30 @@ import tensorflow as tf
 from tfpvae import objectives
 
 KL_NAMES = {"analytic": "analytic", "mc": "Monte Carlo"}
+SIZE = 10  # the latent size of the examples: 1 group of the discrete families' 10 categories
 
 
 def standard_normal():
     from tfpvae.families import get
 
     family = get("normal", role="prior")
-    return family.distribution(family.initial_params(2), (2,))
+    return family.distribution(family.initial_params(SIZE), (SIZE,))
 
 
 def example(role, family):
-    """A small instance of the family over R^2 (a prior or a posterior)."""
+    """A small instance of the family over R^SIZE (a prior or a posterior)."""
     if getattr(family, "needs_encoder", False):
         from tfpvae.families import get
 
         q = get("normal", role="posterior")
-        return family.mixture(q.distribution(tf.zeros([family.components, 4]), (2,)))
+        return family.mixture(q.distribution(tf.zeros([family.components, 2 * SIZE]), (SIZE,)))
     if role == "prior":
-        return family.distribution(family.initial_params(2), (2,))
-    params = tf.zeros([1, family.num_params(2)])
-    shared = family.initial_shared(2)
+        return family.distribution(family.initial_params(SIZE), (SIZE,))
+    params = tf.zeros([1, family.num_params(SIZE)])
+    shared = family.initial_shared(SIZE)
     if shared.size:
-        return family.distribution(params, (2,), shared=shared)
-    return family.distribution(params, (2,))
+        return family.distribution(params, (SIZE,), shared=shared)
+    return family.distribution(params, (SIZE,))
 
 
 def kl_column(role, family):
@@ -39,7 +40,7 @@ def kl_column(role, family):
     if role == "prior":
         from tfpvae.families import get
 
-        q = get("normal", role="posterior").distribution(tf.zeros([1, 4]), (2,))
+        q = get("normal", role="posterior").distribution(tf.zeros([1, 2 * SIZE]), (SIZE,))
         return KL_NAMES[objectives.kl_form(q, this)]
     return KL_NAMES[objectives.kl_form(this, standard_normal())]
 
