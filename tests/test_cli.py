@@ -133,3 +133,17 @@ def test_strategy_errors_leave_no_run_directory(tmp_path):
     env_free = tfpvae("train", "--strategy", "multiworker", "--output", tmp_path / "run", check=False)
     assert env_free.returncode == 2 and "TF_CONFIG" in env_free.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_a_discrete_latent_trains_evaluates_and_samples_from_flags(tmp_path):
+    """2 groups of 10 relaxed categories with the uniform categorical prior."""
+    out = tmp_path / "discrete"
+    result = tfpvae("train", "--epochs", "1", "--latent-dim", "20", "--posterior", "relaxed_categorical",
+                    "--prior", "categorical", "--output", out, *SMALL)
+    assert "test ELBO:" in result.stdout
+    model = json.loads((out / "config.json").read_text())["model"]
+    assert model["posterior"]["name"] == "relaxed_categorical" and model["prior"]["name"] == "categorical"
+    metrics = json.loads(tfpvae("evaluate", out, "--num-samples", "20", "--json").stdout)
+    assert np.isfinite(metrics["log_likelihood"])
+    tfpvae("sample", out, "-n", "4", "--output", tmp_path / "s.png")
+    assert np.load(tmp_path / "s.npy").shape == (4, 8, 8, 1)
