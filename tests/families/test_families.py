@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
-from scipy import stats
+from scipy import special, stats
 
 from tests.families.references import REFERENCES
 from tfpvae import families
@@ -272,3 +272,17 @@ def test_latent_size_the_family_cannot_use_is_an_error(latent, spec):
     family = families.get(spec, role="posterior")
     with pytest.raises(ValueError, match=f"received latent size {latent}"):
         family.num_params(latent)
+
+
+def test_kl_between_relaxed_categoricals_is_that_of_the_categoricals():
+    """Registered for the posterior and the learned prior: sum over groups of
+    sum_k q_k log(q_k / p_k), against numpy to 1e-5."""
+    q_family = families.get({"name": "relaxed_categorical", "categories": 3}, role="posterior")
+    p_family = families.get({"name": "categorical", "categories": 3, "learned": True}, role="prior")
+    logits_q = np.random.RandomState(3).normal(size=(4, 6)).astype(np.float32)
+    logits_p = np.random.RandomState(4).normal(size=6).astype(np.float32)
+    kl = tfp.distributions.kl_divergence(q_family.distribution(logits_q, (6,)),
+                                         p_family.distribution(logits_p, (6,))).numpy()
+    log_q = special.log_softmax(logits_q.reshape(4, 2, 3), -1)
+    log_p = special.log_softmax(logits_p.reshape(2, 3), -1)
+    np.testing.assert_allclose(kl, (np.exp(log_q) * (log_q - log_p)).sum((-2, -1)), rtol=1e-5)
