@@ -1,6 +1,5 @@
 """The uniform prior on the unit sphere S^(d-1)."""
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -35,9 +34,6 @@ class SphericalUniform(Family):
             raise ValueError(f"{self.name!r} lives on the sphere in R^d and needs d >= 2; "
                              f"received latent size {event_size}")
         return 0
-
-    def initial_params(self, event_size):
-        return np.zeros([self.num_params(event_size)], np.float32)
 
     def distribution(self, params, event_shape):
         (d,) = event_shape
