@@ -59,7 +59,8 @@ def parse_args(argv=None):
     parser.add_argument("--dims", type=int, nargs="+", default=[5, 10], help="latent sizes d (default 5 10)")
     parser.add_argument("--groups", type=int, default=20, help="groups of the discrete latent (default 20)")
     parser.add_argument("--categories", type=int, default=10, help="categories per group (default 10)")
-    parser.add_argument("--hidden", type=int, nargs="+", default=[200, 200], help="MLP units (default 200 200)")
+    parser.add_argument("--hidden", type=int, nargs="+", default=[200, 200],
+                        help="MLP units (default 200 200)")
     parser.add_argument("--k", type=int, default=1000, help="importance samples for log p(x) (default 1000)")
     parser.add_argument("--discrete-kl", nargs="+", default=["analytic", "mc"], choices=("analytic", "mc"),
                         help="KL forms of the discrete VAE (default both): analytic is the KL of the "

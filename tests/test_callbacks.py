@@ -121,4 +121,5 @@ def test_bad_annealing_arguments(kwargs):
 
 def test_annealing_needs_a_relaxed_posterior(digits):
     with pytest.raises(ValueError, match="needs a 'relaxed_categorical' posterior; received 'normal'"):
-        vae().fit(digits[:100], batch_size=100, epochs=1, verbose=0, callbacks=[TemperatureAnnealing(epochs=1)])
+        vae().fit(digits[:100], batch_size=100, epochs=1, verbose=0,
+                  callbacks=[TemperatureAnnealing(epochs=1)])

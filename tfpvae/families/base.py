@@ -96,7 +96,8 @@ class Family:
 
     # --- hooks for latent families beyond the Gaussian ---------------------
 
-    shared_trainable = True  # False: the shared weights are set from outside (e.g. a temperature), not trained
+    # False when the shared weights are set from outside (a temperature), not trained.
+    shared_trainable = True
 
     def draw(self, distribution, sample_shape, seed):
         """z for generating new x from this prior: a draw from `distribution`.
