@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import tfpvae
-from tfpvae.callbacks import KLWarmup, StopOnNaN
+from tfpvae.callbacks import KLWarmup, StopOnNaN, TemperatureAnnealing
 
 SMALL = {"name": "mlp", "units": [16]}
 
@@ -73,3 +73,53 @@ def test_stop_on_nan_keeps_the_last_good_weights():
     weights = model.get_weights()
     assert all(np.all(np.isfinite(w)) for w in weights)
     assert np.all(np.isfinite(model.elbo(x[:10])))
+
+
+class TemperatureRecorder(keras.callbacks.Callback):
+    """The posterior temperature each training batch saw."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen.append(float(np.exp(self.model.posterior_layer.shared.numpy()[0])))
+
+
+def discrete_vae(temperature=1.0):
+    model = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=4, encoder=SMALL, decoder=SMALL,
+                       prior={"name": "categorical", "categories": 2},
+                       posterior={"name": "relaxed_categorical", "categories": 2, "temperature": temperature})
+    model.compile(optimizer="adam", steps_per_execution=1)
+    return model
+
+
+def test_temperature_anneals_exponentially_then_holds_and_is_not_trained(digits, tmp_path):
+    """lambda_t = 1 * 0.25^min(1, t / 4) over 8 steps; training leaves it alone
+    and a saved model keeps the last temperature."""
+    model, record = discrete_vae(), TemperatureRecorder()
+    model.fit(digits[:400], batch_size=50, epochs=1, verbose=0,
+              callbacks=[TemperatureAnnealing(0.25, steps=4), record])
+    np.testing.assert_allclose(record.seen, [0.25 ** min(1.0, t / 4) for t in range(8)], rtol=1e-5)
+    model.save(tmp_path / "m.keras")
+    again = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(np.exp(again.posterior_layer.shared.numpy()), [0.25], rtol=1e-6)
+
+
+def test_temperature_anneals_by_epochs(digits):
+    model, record = discrete_vae(temperature=2.0), TemperatureRecorder()
+    model.fit(digits[:200], batch_size=100, epochs=3, verbose=0,
+              callbacks=[TemperatureAnnealing(0.5, epochs=2), record])
+    np.testing.assert_allclose(record.seen, [2, 2, 1, 1, 0.5, 0.5], rtol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs", [{"final": 0.0, "steps": 3}, {"final": 0.5}, {"final": "1", "epochs": 2}])
+def test_bad_annealing_arguments(kwargs):
+    with pytest.raises(ValueError, match="final must be|steps and epochs"):
+        TemperatureAnnealing(**kwargs)
+
+
+def test_annealing_needs_a_relaxed_posterior(digits):
+    with pytest.raises(ValueError, match="needs a 'relaxed_categorical' posterior; received 'normal'"):
+        vae().fit(digits[:100], batch_size=100, epochs=1, verbose=0,
+                  callbacks=[TemperatureAnnealing(epochs=1)])

@@ -154,3 +154,17 @@ def test_an_objective_by_flag_and_by_spec_trains_and_exports(tmp_path):
     old = Path(__file__).parent / "data" / "train-config-0.1.0.json"
     tfpvae("train", "--config", old, "--output", tmp_path / "old")
     assert (tmp_path / "old" / "metrics.json").exists()
+
+
+def test_a_discrete_latent_trains_evaluates_and_samples_from_flags(tmp_path):
+    """2 groups of 10 relaxed categories with the uniform categorical prior."""
+    out = tmp_path / "discrete"
+    result = tfpvae("train", "--epochs", "1", "--latent-dim", "20", "--posterior", "relaxed_categorical",
+                    "--prior", "categorical", "--output", out, *SMALL)
+    assert "test ELBO:" in result.stdout
+    model = json.loads((out / "config.json").read_text())["model"]
+    assert model["posterior"]["name"] == "relaxed_categorical" and model["prior"]["name"] == "categorical"
+    metrics = json.loads(tfpvae("evaluate", out, "--num-samples", "20", "--json").stdout)
+    assert np.isfinite(metrics["log_likelihood"])
+    tfpvae("sample", out, "-n", "4", "--output", tmp_path / "s.png")
+    assert np.load(tmp_path / "s.npy").shape == (4, 8, 8, 1)

@@ -8,6 +8,7 @@ counts v, and standardized reals.
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from sklearn.datasets import load_digits
 
 import tfpvae
@@ -25,13 +26,33 @@ DATA = {
 REAL = (GREY - GREY.mean()) / GREY.std()
 CASES = [pytest.param(role, name, id=f"{role}-{name}")
          for role, names in families.names().items() for name in names]
+SPHERE = {"posterior": "power_spherical", "prior": "spherical_uniform"}
+DISCRETE = {"posterior": {"name": "relaxed_categorical", "categories": 2},
+            "prior": {"name": "categorical", "categories": 2}}
+# Latents on the sphere and discrete latents are trained with their own partner:
+# on S^2 in R^3 (on the circle, TFP's samplers give NaN gradients in kappa at
+# large kappa), and 2 groups of 2 categories.
+PARTNERS = {("posterior", "von_mises_fisher"): {"prior": "spherical_uniform"},
+            ("posterior", "power_spherical"): SPHERE, ("prior", "spherical_uniform"): SPHERE,
+            ("posterior", "relaxed_categorical"): DISCRETE, ("prior", "categorical"): DISCRETE}
 
 
-def model_and_data(role, name):
+def latent_size(options):
+    """3 on the sphere, 2 groups of 2 categories for discrete latents, else 2."""
+    if options.get("prior") == "spherical_uniform":
+        return 3
+    if options.get("posterior") == DISCRETE["posterior"]:
+        return 4
+    return 2
+
+
+def model_and_data(role, name, **kwargs):
     likelihood = name if role == "likelihood" else "bernoulli"
     x = DATA.get(likelihood, REAL)
-    vae = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=2, encoder=SMALL, decoder=SMALL,
-                     likelihood=likelihood, **({role: name} if role != "likelihood" else {}))
+    options = {"likelihood": likelihood, **({role: name} if role != "likelihood" else {})}
+    options.update(PARTNERS.get((role, name), {}))
+    options = {"encoder": SMALL, "decoder": SMALL, **options, **kwargs}
+    vae = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=latent_size(options), **options)
     return vae, x
 
 
@@ -47,7 +68,7 @@ def test_family_trains_saves_and_loads(role, name, tmp_path):
     for a, b in zip(vae.get_weights(), again.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert again.get_config() == vae.get_config()
-    z = np.array([[0.3, -0.2]], np.float32)
+    z = vae.prior().sample(3, seed=(1, 2))
     np.testing.assert_allclose(again.prior().log_prob(z), vae.prior().log_prob(z), rtol=1e-6)
     np.testing.assert_allclose(again.predict(x[:4], verbose=0), vae.predict(x[:4], verbose=0), rtol=1e-6)
 
@@ -90,3 +111,45 @@ def test_support_error_reaches_the_user():
     vae, _ = model_and_data("likelihood", "poisson")
     with pytest.raises(ValueError, match="'poisson' needs x in non-negative integers"):
         vae.fit(REAL, epochs=1, verbose=0)
+
+
+HYPERSPHERICAL_AND_DISCRETE = [("posterior", "von_mises_fisher"), ("posterior", "power_spherical"),
+                               ("posterior", "relaxed_categorical")]
+
+
+@pytest.mark.parametrize("role,name", HYPERSPHERICAL_AND_DISCRETE)
+def test_sphere_and_discrete_latents_train_with_conv_networks_and_a_context(role, name):
+    """A conv encoder and decoder and a 10-label context: the ELBO improves,
+    and samples of one label come from the latent's own prior."""
+    conv = {"name": "conv", "filters": [4], "units": 16}
+    vae, x = model_and_data(role, name, encoder=conv, decoder=conv, context_dim=10)
+    c = load_digits().target[:300]
+    vae.compile(optimizer=keras.optimizers.Adam(3e-3))
+    loss = vae.fit((x, c), epochs=3, batch_size=100, verbose=0).history["loss"]
+    assert np.all(np.isfinite(loss)) and loss[-1] < loss[0], loss
+    assert vae.sample(4, c=3, seed=0).shape == (4, 8, 8, 1)
+    assert np.all(np.isfinite(vae.elbo((x[:10], c[:10]))))
+
+
+def test_sphere_latents_lie_on_the_sphere_and_von_mises_fisher_turns_xla_off():
+    vae, x = model_and_data("posterior", "von_mises_fisher")
+    vae.compile()
+    assert vae.jit_compile is False
+    z = vae.encode(x[:5]).sample(3, seed=(1, 2)).numpy()
+    np.testing.assert_allclose(np.linalg.norm(z, axis=-1), 1.0, atol=1e-5)
+    sphere, _ = model_and_data("posterior", "power_spherical")
+    sphere.compile()
+    assert sphere.jit_compile is True
+    assert vae.kl_form == sphere.kl_form == "analytic"
+
+
+def test_discrete_vae_samples_decode_one_hot_codes():
+    """vae.sample decodes discrete codes: the same x as decoding the prior's
+    one-hot draws with the same seed, and not the relaxed draws."""
+    vae, _ = model_and_data("posterior", "relaxed_categorical")
+    seed = tf.constant([0, 5], tf.int32)
+    prior_seed, _ = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    codes = vae.prior_layer.family.draw(vae.prior(), 6, prior_seed).numpy()
+    assert set(np.unique(codes)) == {0.0, 1.0} and np.all(codes.reshape(6, 2, 2).sum(-1) == 1)
+    np.testing.assert_allclose(vae.sample(6, seed=5, mean=True), vae.decode(codes).mean(), rtol=1e-5)
+    assert vae.kl_form == "analytic"  # the KL of the categoricals, registered

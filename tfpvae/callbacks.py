@@ -5,6 +5,14 @@ import math
 import keras
 
 from tfpvae import checks
+from tfpvae.families.relaxed_categorical import RelaxedCategorical
+
+
+def ramp_length(steps, epochs):
+    """The one of steps and epochs given, checked to be a positive int."""
+    if (steps is None) == (epochs is None):
+        raise ValueError(f"give exactly one of steps and epochs; received steps={steps!r}, epochs={epochs!r}")
+    return checks.positive_int(steps if steps is not None else epochs, "the ramp length")
 
 
 class KLWarmup(keras.callbacks.Callback):
@@ -22,13 +30,60 @@ class KLWarmup(keras.callbacks.Callback):
 
     def __init__(self, steps=None, epochs=None):
         super().__init__()
-        if (steps is None) == (epochs is None):
-            raise ValueError(f"give exactly one of steps and epochs; received steps={steps!r}, epochs={epochs!r}")
-        checks.positive_int(steps if steps is not None else epochs, "the warm-up length")
+        ramp_length(steps, epochs)
         self.steps, self.epochs = steps, epochs
 
     def set_fraction(self, fraction):
         self.model.kl_weight.assign(self.model.objective.beta * min(1.0, fraction))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.epochs is not None:
+            self.set_fraction(epoch / self.epochs)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.steps is not None:
+            self.set_fraction(int(self.model.optimizer.iterations.numpy()) / self.steps)
+
+
+class TemperatureAnnealing(keras.callbacks.Callback):
+    """Lowers a `relaxed_categorical` posterior's temperature during training.
+
+    lambda_t = lambda_0 (final / lambda_0)^min(1, t / steps), the exponential
+    decay of Jang et al. (arXiv:1611.01144), from the posterior's
+    `temperature` option lambda_0 to `final` over the first `steps` training
+    batches (t the optimizer's step count, so a second `fit` continues) or
+    the first `epochs` epochs, then held. The temperature is a weight of the
+    posterior layer, saved with the model.
+
+    Args:
+      final: the temperature at the end, > 0.
+      steps: length of the decay in batches; or
+      epochs: its length in epochs.
+
+    Example:
+      >>> vae = tfpvae.VAE(event_shape=(28, 28, 1), latent_dim=200, prior="categorical",
+      ...                  posterior={"name": "relaxed_categorical", "temperature": 1.0})
+      >>> vae.fit(x, epochs=20, callbacks=[tfpvae.callbacks.TemperatureAnnealing(0.5, epochs=10)])
+    """
+
+    def __init__(self, final=0.5, steps=None, epochs=None):
+        super().__init__()
+        if isinstance(final, bool) or not isinstance(final, (int, float)) or not final > 0:
+            raise ValueError(f"final must be a temperature > 0; received {final!r}")
+        ramp_length(steps, epochs)
+        self.final, self.steps, self.epochs = float(final), steps, epochs
+
+    def on_train_begin(self, logs=None):
+        layer = self.model.posterior_layer
+        if not isinstance(layer.family, RelaxedCategorical):
+            raise ValueError(f"TemperatureAnnealing needs a 'relaxed_categorical' posterior; "
+                             f"received {layer.family.name!r}")
+        self.layer = layer
+
+    def set_fraction(self, fraction):
+        family = self.layer.family
+        temperature = family.temperature * (self.final / family.temperature) ** min(1.0, fraction)
+        self.layer.shared.assign(family.temperature_weights(temperature))
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.epochs is not None:

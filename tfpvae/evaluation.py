@@ -53,11 +53,14 @@ def log_likelihood(vae, x, c, k, seed, floats_per_chunk=FLOATS_PER_CHUNK):
 def generate(vae, n, seed, c=None):
     """p(x|z, c) at n draws z ~ p(z), and the seed left for drawing x.
 
-    The stateless seed pair splits in two: the first draws z, the second is
-    returned, so `VAE.sample` and the exported `sample` signature draw alike.
+    z comes from the prior family's `draw`: for a relaxed categorical prior,
+    the discrete codes its relaxation stands for. The stateless seed pair
+    splits in two: the first draws z, the second is returned, so `VAE.sample`
+    and the exported `sample` signature draw alike.
     """
     prior_seed, likelihood_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-    return vae.likelihood_of(vae.prior().sample(n, seed=prior_seed), c), likelihood_seed
+    z = vae.prior_layer.family.draw(vae.prior(), n, prior_seed)
+    return vae.likelihood_of(z, c), likelihood_seed
 
 
 def reconstruction(vae, x, c=None):

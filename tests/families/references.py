@@ -190,10 +190,66 @@ def maf_chain_forward(weights, u, hidden, steps):
     return y
 
 
+def direction_and_concentration(family, params, d):
+    """mu = v / |v| and kappa = softplus(raw) + min_concentration from [B, d + 1]."""
+    v = params[..., :d]
+    return v / np.linalg.norm(v, axis=-1, keepdims=True), softplus(params[..., d], family.min_concentration)
+
+
+def von_mises_fisher(family, params, event_shape, x, shared):
+    mu, kappa = direction_and_concentration(family, params, event_shape[0])
+    return np.array([stats.vonmises_fisher(m, k).logpdf(xi / np.linalg.norm(xi))
+                     for m, k, xi in zip(mu, kappa, x)])
+
+
+def power_spherical(family, params, event_shape, x, shared):
+    """De Cao & Aziz (arXiv:2001.04856), eq. 1-2: C = [2^(a+b) pi^b G(a) / G(a+b)]^-1,
+    a = (d - 1) / 2 + kappa, b = (d - 1) / 2; p(x) = C (1 + mu^T x)^kappa."""
+    (d,) = event_shape
+    mu, kappa = direction_and_concentration(family, params, d)
+    a, b = (d - 1) / 2 + kappa, (d - 1) / 2
+    log_c = -((a + b) * np.log(2) + b * np.log(np.pi) + special.gammaln(a) - special.gammaln(a + b))
+    return log_c + kappa * np.log1p(np.sum(mu * x, axis=-1))
+
+
+def spherical_uniform(family, params, event_shape, x, shared):
+    """-log of the area of S^(d-1), 2 pi^(d/2) / Gamma(d/2)."""
+    (d,) = event_shape
+    return np.full(len(x), -(np.log(2) + d / 2 * np.log(np.pi) - special.gammaln(d / 2)))
+
+
+def concrete(logits, temperature, x, categories):
+    """Maddison et al. (arXiv:1611.00712), eq. 3, summed over groups of K:
+    log p(x) = log (K-1)! + (K-1) log l + sum_k [a_k - (l+1) log x_k] - K lse_k(a_k - l log x_k)."""
+    k = categories
+    a = logits.reshape(logits.shape[:-1] + (-1, k))
+    log_x = np.log(x.reshape(x.shape[:-1] + (-1, k)))
+    per_group = (special.gammaln(k) + (k - 1) * np.log(temperature)
+                 + np.sum(a - (temperature + 1) * log_x, -1)
+                 - k * special.logsumexp(a - temperature * log_x, axis=-1))
+    return per_group.sum(-1)
+
+
+def relaxed_categorical(family, params, event_shape, x, shared):
+    return concrete(params, np.exp(shared[0]), x, family.categories)
+
+
+def categorical_prior(family, params, event_shape, x, shared):
+    return concrete(params, family.temperature, x, family.categories)
+
+
+def laplace(family, params, event_shape, x, shared):
+    loc, raw = per_element(params, event_shape, 2)
+    return summed(stats.laplace.logpdf(x, loc, softplus(raw, family.min_scale)), len(x))
+
+
 REFERENCES = {
     "Bernoulli": bernoulli, "ContinuousBernoulli": continuous_bernoulli, "Normal": normal,
     "StandardNormal": normal, "Beta": beta, "Poisson": poisson, "NegativeBinomial": negative_binomial,
     "StudentT": student_t, "MultivariateNormalTriL": mvn_tril, "LowRank": low_rank,
     "Mixture": mixture, "NormalMixture": normal_mixture, "Logistic": logistic, "LogisticMixture": logistic_mixture,
     "Categorical": categorical, "Flow": flow, "InverseAutoregressiveFlow": iaf,
+    "VonMisesFisher": von_mises_fisher, "PowerSpherical": power_spherical,
+    "SphericalUniform": spherical_uniform, "RelaxedCategorical": relaxed_categorical,
+    "CategoricalPrior": categorical_prior, "Laplace": laplace,
 }

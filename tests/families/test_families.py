@@ -11,13 +11,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
+from scipy import special, stats
 
 from tests.families.references import REFERENCES
 from tfpvae import families
 
 EVENT_SHAPES = {"prior": [(4,)], "posterior": [(4,)], "likelihood": [(3,), (2, 3, 1)]}
 EXTRA_SPECS = [("likelihood", {"name": "normal", "scale": "shared"}),
-               ("likelihood", {"name": "normal", "scale": 0.3})]
+               ("likelihood", {"name": "normal", "scale": 0.3}),
+               ("prior", {"name": "categorical", "categories": 2, "learned": True})]
+# Discrete latents of 4 elements: 2 groups of 2 categories (the default K = 10 needs 10 | size).
+SUITE_SPECS = {"relaxed_categorical": {"name": "relaxed_categorical", "categories": 2},
+               "categorical": {"name": "categorical", "categories": 2}}
+GAUSSIAN_PRIORS = ("normal", "learned_normal", "mixture", "flow")
 BATCH = 5
 
 
@@ -25,7 +31,8 @@ def spec_id(spec):
     return spec if isinstance(spec, str) else "-".join(f"{v}" for v in spec.values())
 
 
-SPECS = [(role, name) for role, names in families.names().items() for name in names
+SPECS = [(role, SUITE_SPECS.get(name, name) if role != "likelihood" else name)
+         for role, names in families.names().items() for name in names
          if name != "vamp" or role != "prior"] + EXTRA_SPECS
 CASES = [pytest.param(role, spec, shape, id=f"{role}-{spec_id(spec)}-{'x'.join(map(str, shape))}")
          for role, spec in SPECS for shape in EVENT_SHAPES[role]]
@@ -84,7 +91,12 @@ def test_log_prob_matches_direct_computation(role, spec, event_shape):
     np.testing.assert_allclose(dist.log_prob(x).numpy(), expected, rtol=1e-4, atol=1e-3)
 
 
-@pytest.mark.parametrize("role,spec,event_shape", CASES)
+def has_params(case):
+    role, spec, event_shape = case.values
+    return families.get(spec, role=role).num_params(math.prod(event_shape)) > 0
+
+
+@pytest.mark.parametrize("role,spec,event_shape", [c for c in CASES if has_params(c)])
 def test_gradient_of_log_prob_reaches_every_parameter(role, spec, event_shape):
     """Every raw per-example parameter gets a gradient; shared weights get a
     finite, non-zero one (MADE's masked entries get none by design)."""
@@ -105,14 +117,31 @@ def test_gradient_of_log_prob_reaches_every_parameter(role, spec, event_shape):
 
 @pytest.mark.parametrize("role,spec,event_shape", [c for c in CASES if c.values[0] == "posterior"])
 def test_posterior_sample_is_reparameterized(role, spec, event_shape):
+    """Every posterior but `von_mises_fisher` (see the next test) claims
+    reparameterized draws, and every raw parameter gets a gradient through z."""
     family, params, shared, _ = case(role, spec, event_shape)
     params = tf.Variable(params)
     with tf.GradientTape() as tape:
         dist = build(family, params, event_shape, shared)
         objective = tf.reduce_sum(tf.sin(dist.sample(3, seed=(7, 8))))
-    assert dist.reparameterization_type == tfp.distributions.FULLY_REPARAMETERIZED
+    claimed = dist.reparameterization_type == tfp.distributions.FULLY_REPARAMETERIZED
+    assert claimed == (type(family).__name__ != "VonMisesFisher")
     grad = tape.gradient(objective, params).numpy()
     assert np.all(np.abs(grad).sum(axis=0) > 0), "a raw parameter gets no gradient through z"
+
+
+@pytest.mark.parametrize("d,claimed", [(3, True), (4, False)])
+def test_von_mises_fisher_is_reparameterized_only_in_three_dimensions(d, claimed):
+    """TFP's inversion sampler (d = 3) is reparameterized, its rejection
+    sampler (other d) is not; in both the direction gets a gradient through z."""
+    family = families.get("von_mises_fisher", role="posterior")
+    params = tf.Variable(random_params(family, (d,)))
+    with tf.GradientTape() as tape:
+        dist = family.distribution(params, (d,))
+        objective = tf.reduce_sum(tf.sin(dist.sample(3, seed=(7, 8))))
+    assert (dist.reparameterization_type == tfp.distributions.FULLY_REPARAMETERIZED) == claimed
+    grad = tape.gradient(objective, params).numpy()
+    assert np.all(np.abs(grad[:, :d]).sum(axis=0) > 0)
 
 
 @pytest.mark.parametrize("role,spec,event_shape", CASES)
@@ -137,7 +166,7 @@ def test_extreme_raw_parameters_give_no_nan(role, spec, event_shape, extreme):
     assert np.all(np.isfinite(dist.log_prob(own).numpy()))
 
 
-@pytest.mark.parametrize("name", [n for n in families.names()["prior"] if n != "vamp"])
+@pytest.mark.parametrize("name", GAUSSIAN_PRIORS)
 def test_prior_starts_at_standard_normal_moments(name):
     """20,000 draws: means within 0.05 of 0, variances within 5% of 1 (a
     mixture's components start at random means, so only finiteness there)."""
@@ -193,3 +222,67 @@ def test_config_round_trip(role, spec):
     family = families.get(spec, role=role)
     again = families.get(family.get_config(), role=role)
     assert type(again) is type(family) and again.get_config() == family.get_config()
+
+
+@pytest.mark.parametrize("name,reference", [("laplace", stats.laplace(0, 1)),
+                                            ("student_t", stats.t(2 + math.log(2), 0, 1))])
+def test_heavy_tailed_priors_start_where_they_say(name, reference):
+    """5,000 draws of each coordinate against the stated start (Laplace(0, 1);
+    t with df = 2 + log 2, loc 0, scale 1): Kolmogorov-Smirnov p > 0.01."""
+    family = families.get(name, role="prior")
+    z = family.distribution(family.initial_params(3), (3,)).sample(5000, seed=(15, 16)).numpy()
+    for column in z.T:
+        assert stats.kstest(column, reference.cdf).pvalue > 0.01
+
+
+def test_spherical_uniform_draws_are_unit_vectors_with_mean_zero():
+    """10,000 draws in R^5: norms 1 to 1e-5; each mean within 0.03 of 0 (its
+    standard error is sqrt(1/5 / 10000) = 0.0045)."""
+    family = families.get("spherical_uniform", role="prior")
+    z = family.distribution(family.initial_params(5), (5,)).sample(10000, seed=(17, 18)).numpy()
+    np.testing.assert_allclose(np.linalg.norm(z, axis=-1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(z.mean(0), 0.0, atol=0.03)
+
+
+def test_categorical_prior_draws_one_hot_codes_with_its_probabilities():
+    """20,000 codes of 2 groups of 3 from logits log [0.2, 0.3, 0.5]: one-hot
+    per group, frequencies within 0.015 of the probabilities (SE <= 0.0036)."""
+    family = families.get({"name": "categorical", "categories": 3, "learned": True}, role="prior")
+    probabilities = np.array([0.2, 0.3, 0.5])
+    logits = np.log(np.tile(probabilities, 2)).astype(np.float32)
+    codes = family.draw(family.distribution(logits, (6,)), 20000, (19, 20)).numpy().reshape(-1, 2, 3)
+    assert set(np.unique(codes)) == {0.0, 1.0} and np.all(codes.sum(-1) == 1)
+    np.testing.assert_allclose(codes.mean(0), np.stack([probabilities] * 2), atol=0.015)
+
+
+def test_relaxed_categorical_log_prob_is_finite_where_draws_underflow():
+    """At temperature 0.1 with logit gaps of 60 some z_k underflow to 0 in
+    float32; the log-density stays finite at such draws."""
+    family = families.get({"name": "relaxed_categorical", "categories": 3, "temperature": 0.1},
+                          role="posterior")
+    dist = family.distribution(tf.constant([[60.0, 0.0, -60.0]]), (3,))
+    z = dist.sample(10, seed=(21, 22))
+    assert np.any(z.numpy() == 0.0)
+    assert np.all(np.isfinite(dist.log_prob(z).numpy()))
+
+
+@pytest.mark.parametrize("latent,spec", [(5, "relaxed_categorical"), (1, "von_mises_fisher"),
+                                         (1, "power_spherical")])
+def test_latent_size_the_family_cannot_use_is_an_error(latent, spec):
+    family = families.get(spec, role="posterior")
+    with pytest.raises(ValueError, match=f"received latent size {latent}"):
+        family.num_params(latent)
+
+
+def test_kl_between_relaxed_categoricals_is_that_of_the_categoricals():
+    """Registered for the posterior and the learned prior: sum over groups of
+    sum_k q_k log(q_k / p_k), against numpy to 1e-5."""
+    q_family = families.get({"name": "relaxed_categorical", "categories": 3}, role="posterior")
+    p_family = families.get({"name": "categorical", "categories": 3, "learned": True}, role="prior")
+    logits_q = np.random.RandomState(3).normal(size=(4, 6)).astype(np.float32)
+    logits_p = np.random.RandomState(4).normal(size=6).astype(np.float32)
+    kl = tfp.distributions.kl_divergence(q_family.distribution(logits_q, (6,)),
+                                         p_family.distribution(logits_p, (6,))).numpy()
+    log_q = special.log_softmax(logits_q.reshape(4, 2, 3), -1)
+    log_p = special.log_softmax(logits_p.reshape(2, 3), -1)
+    np.testing.assert_allclose(kl, (np.exp(log_q) * (log_q - log_p)).sum((-2, -1)), rtol=1e-5)

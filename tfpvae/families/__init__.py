@@ -13,9 +13,11 @@ from tfpvae.families.base import ROLES, Family
 from tfpvae.families.bernoulli import Bernoulli
 from tfpvae.families.beta import Beta
 from tfpvae.families.categorical import Categorical
+from tfpvae.families.categorical_prior import CategoricalPrior
 from tfpvae.families.continuous_bernoulli import ContinuousBernoulli
 from tfpvae.families.flow import Flow
 from tfpvae.families.iaf import InverseAutoregressiveFlow
+from tfpvae.families.laplace import Laplace
 from tfpvae.families.logistic import Logistic
 from tfpvae.families.logistic_mixture import LogisticMixture
 from tfpvae.families.low_rank import LowRank
@@ -25,8 +27,12 @@ from tfpvae.families.negative_binomial import NegativeBinomial
 from tfpvae.families.normal import Normal, StandardNormal
 from tfpvae.families.normal_mixture import NormalMixture
 from tfpvae.families.poisson import Poisson
+from tfpvae.families.power_spherical import PowerSpherical
+from tfpvae.families.relaxed_categorical import RelaxedCategorical
+from tfpvae.families.spherical_uniform import SphericalUniform
 from tfpvae.families.student_t import StudentT
 from tfpvae.families.vamp import VampPrior
+from tfpvae.families.von_mises_fisher import VonMisesFisher
 
 _REGISTRY = {
     "prior": {
@@ -35,12 +41,21 @@ _REGISTRY = {
         "mixture": Mixture,
         "vamp": VampPrior,
         "flow": Flow,
+        "spherical_uniform": SphericalUniform,
+        "categorical": CategoricalPrior,
+        "student_t": StudentT,
+        "laplace": Laplace,
     },
     "posterior": {
         "normal": Normal,
         "mvn_tril": MultivariateNormalTriL,
         "low_rank": LowRank,
         "iaf": InverseAutoregressiveFlow,
+        "von_mises_fisher": VonMisesFisher,
+        "power_spherical": PowerSpherical,
+        "relaxed_categorical": RelaxedCategorical,
+        "student_t": StudentT,
+        "laplace": Laplace,
     },
     "likelihood": {
         "bernoulli": Bernoulli,
@@ -56,6 +71,7 @@ _REGISTRY = {
         "negative_binomial": NegativeBinomial,
         "student_t": StudentT,
         "normal_mixture": NormalMixture,
+        "laplace": Laplace,
     },
 }
 

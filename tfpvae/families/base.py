@@ -125,6 +125,27 @@ class Family:
         """For a prior with `needs_encoder`: p(z) from q(z|u) at its pseudo-inputs (batch shape [K])."""
         raise NotImplementedError(f"{self.name!r} is not built from pseudo-inputs")
 
+    # --- hooks for latent families beyond the Gaussian ---------------------
+
+    # False when the shared weights are set from outside (a temperature), not trained.
+    shared_trainable = True
+
+    def draw(self, distribution, sample_shape, seed):
+        """z for generating new x from this prior: a draw from `distribution`.
+
+        A relaxed discrete prior overrides it to return the discrete codes
+        its relaxation stands for.
+
+        Args:
+          distribution: this family's distribution, from `self.distribution`.
+          sample_shape: how many draws (an int or shape).
+          seed: a stateless seed pair.
+
+        Returns:
+          A tensor `[*sample_shape, *event_shape]`.
+        """
+        return distribution.sample(sample_shape, seed=seed)
+
     def support_error(self, x):
         """A message when numpy array `x` lies outside the support, else None."""
         if not np.all(np.isfinite(x)):

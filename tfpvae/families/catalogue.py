@@ -5,13 +5,14 @@ import numpy as np
 from tfpvae.objectives import bounds
 
 KL_NAMES = {"analytic": "analytic", "mc": "Monte Carlo"}
+SIZE = 10  # the latent size of the examples: 1 group of the discrete families' 10 categories
 
 
 def example(role, family):
-    """A small instance of the family over R^2 (a prior or a posterior)."""
+    """A small instance of the family over R^SIZE (a prior or a posterior)."""
     from tfpvae.families import get
 
-    return family.example(2, posterior=get("normal", role="posterior"))
+    return family.example(SIZE, posterior=get("normal", role="posterior"))
 
 
 def kl_column(role, family):
@@ -22,8 +23,8 @@ def kl_column(role, family):
     from tfpvae.families import get
 
     if role == "prior":
-        return KL_NAMES[bounds.kl_form(get("normal", role="posterior").example(2), this)]
-    return KL_NAMES[bounds.kl_form(this, get("normal", role="prior").example(2))]
+        return KL_NAMES[bounds.kl_form(get("normal", role="posterior").example(SIZE), this)]
+    return KL_NAMES[bounds.kl_form(this, get("normal", role="prior").example(SIZE))]
 
 
 def options(family):

@@ -167,7 +167,8 @@ class Head(keras.layers.Layer):
         self.shared = None
         if shared.size:
             self.shared = self.add_weight(shape=shared.shape, dtype="float32", name="shared",
-                                          initializer=keras.initializers.Constant(shared))
+                                          initializer=keras.initializers.Constant(shared),
+                                          trainable=self.family.shared_trainable)
 
     def raw_params(self, features):
         """Features [N, ...] -> the family's raw parameters [N, num_params], float32."""
