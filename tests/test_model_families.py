@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_probability as tfp
 from sklearn.datasets import load_digits
 
 import tfpvae
@@ -78,7 +79,7 @@ def test_kl_form_is_analytic_exactly_when_tfp_registers_one(role, name):
     vae, _ = model_and_data(role, name)
     q, p = vae.encode(DATA["bernoulli"][:2]), vae.prior()
     try:
-        tfpvae.objectives.tfd.kl_divergence(q, p)
+        tfp.distributions.kl_divergence(q, p)
         registered = True
     except NotImplementedError:
         registered = False
