@@ -154,3 +154,14 @@ def test_discrete_vae_samples_decode_one_hot_codes():
     assert set(np.unique(codes)) == {0.0, 1.0} and np.all(codes.reshape(6, 2, 2).sum(-1) == 1)
     np.testing.assert_allclose(vae.sample(6, seed=5, mean=True), vae.decode(codes).mean(), rtol=1e-5)
     assert vae.kl_form == "analytic"  # the KL of the categoricals, registered
+
+
+@pytest.mark.parametrize("posterior,prior,spaces", [
+    ("normal", "spherical_uniform", "R\\^d, but prior 'spherical_uniform' is a distribution over the unit sphere"),
+    ("power_spherical", "normal", "the unit sphere S\\^\\(d-1\\), but prior 'normal'"),
+    ("relaxed_categorical", {"name": "categorical", "categories": 5},
+     "groups of 10 one-hot categories, but prior 'categorical' is a distribution over groups of 5"),
+])
+def test_a_posterior_and_prior_over_different_spaces_are_refused(posterior, prior, spaces):
+    with pytest.raises(ValueError, match=spaces):
+        tfpvae.VAE(event_shape=(4,), latent_dim=10, posterior=posterior, prior=prior)

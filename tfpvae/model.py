@@ -89,8 +89,13 @@ class VAE(keras.Model):
     def _checked_forms(self):
         """The KL form of (q, p), checked with the objective on a q of the
         posterior family; no network runs."""
-        q = self.posterior_layer.family.example(self.latent_dim)
-        p = self.prior_layer.family.example(self.latent_dim, posterior=self.posterior_layer.family)
+        posterior, prior = self.posterior_layer.family, self.prior_layer.family
+        if not prior.needs_encoder and prior.latent_space() != posterior.latent_space():
+            raise ValueError(f"posterior {posterior.name!r} draws z in {posterior.latent_space()}, but prior "
+                             f"{prior.name!r} is a distribution over {prior.latent_space()}; choose a "
+                             f"posterior and a prior over the same space")
+        q = posterior.example(self.latent_dim)
+        p = prior.example(self.latent_dim, posterior=posterior)
         self.objective.check(q, p)
         return bounds.kl_form(q, p, self.kl)
 

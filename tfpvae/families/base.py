@@ -117,6 +117,11 @@ class Family:
             return self.distribution(params, (event_size,), shared=tf.constant(shared))
         return self.distribution(params, (event_size,))
 
+    def latent_space(self):
+        """The space a prior's or posterior's z lives in, in words; the model
+        refuses a posterior and a prior over different spaces."""
+        return "R^d"
+
     def pseudo_inputs(self, params, data_shape):
         """For a prior with `needs_encoder`: its weights as the inputs [K, *data_shape] to encode."""
         raise NotImplementedError(f"{self.name!r} is not built from pseudo-inputs")

@@ -21,7 +21,7 @@ class CategoricalPrior(Family):
     `vae.sample` draws the discrete codes it relaxes, one-hot per group with
     P(category k) = softmax(a)_k.
 
-    The posterior must use the same `categories`.
+    The posterior must use the same `categories` (the model checks it).
 
     Args:
       categories: K, categories per group; latent_dim must be a multiple of K.
@@ -37,6 +37,9 @@ class CategoricalPrior(Family):
     """
 
     roles = ("prior",)
+
+    def latent_space(self):
+        return f"groups of {self.categories} one-hot categories"
 
     def __init__(self, name, categories=10, temperature=0.5, learned=False):
         self.categories = checks.positive_int(categories, f"{name!r}: categories")

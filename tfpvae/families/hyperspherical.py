@@ -26,6 +26,9 @@ class Hyperspherical(Family):
     distribution_class = None
     support = "the unit sphere"
 
+    def latent_space(self):
+        return "the unit sphere S^(d-1)"
+
     def __init__(self, name, min_concentration=1.0):
         self.min_concentration = checks.real(min_concentration, f"{name!r}: min_concentration")
         super().__init__(name, min_concentration=self.min_concentration)

@@ -134,6 +134,9 @@ class RelaxedCategorical(Family):
     shared_trainable = False
     support = "G simplices of K categories"
 
+    def latent_space(self):
+        return f"groups of {self.categories} one-hot categories"
+
     def __init__(self, name, categories=10, temperature=0.5):
         self.categories = checks.positive_int(categories, f"{name!r}: categories")
         self.temperature = checks.real(temperature, f"{name!r}: temperature", strict=True)

@@ -29,6 +29,9 @@ class SphericalUniform(Family):
     trainable = False
     support = "the unit sphere"
 
+    def latent_space(self):
+        return "the unit sphere S^(d-1)"
+
     def num_params(self, event_size):
         if event_size < 2:
             raise ValueError(f"{self.name!r} lives on the sphere in R^d and needs d >= 2; "
