@@ -14,7 +14,6 @@ run is resumed from its newest checkpoint. While a process works on a run
 directory it holds the directory's lock (`tfpvae.locks`).
 """
 
-import errno
 
 import csv
 import io
@@ -52,10 +51,10 @@ def check_writable(path):
         raise ValueError(f"--output {str(path)!r} is a file; a run directory is expected")
     existing = next(p for p in (path, *path.parents) if p.exists())
     if os.statvfs(existing).f_flag & os.ST_RDONLY:
-        raise OSError(errno.EROFS, f"cannot write the run directory {str(path)!r}: {str(existing)!r} is on "
+        raise OSError(f"cannot write the run directory {str(path)!r}: {str(existing)!r} is on "
                                    f"a read-only file system; choose another --output")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise OSError(errno.EACCES, f"cannot write the run directory {str(path)!r}: {str(existing)!r} is "
+        raise OSError(f"cannot write the run directory {str(path)!r}: {str(existing)!r} is "
                                     f"not writable; choose another --output")
 
 
@@ -161,7 +160,7 @@ def train(config, output=None, verbose=2):
         keras.utils.set_random_seed(training["seed"])
     train_data, validation, test, event_shape = datasets(config)
     with strategy.scope():
-        vae = VAE(**{**config["model"], "event_shape": list(event_shape)})
+        vae = VAE(**{"name": "vae", **config["model"], "event_shape": list(event_shape)})
         vae.compile(optimizer=keras.optimizers.Adam(training["learning_rate"]))
     requested, config = json.loads(json.dumps(config)), json.loads(json.dumps({**config, "model": vae.get_config()}))
     path.mkdir(parents=True, exist_ok=True)
