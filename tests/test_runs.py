@@ -3,6 +3,7 @@ refuse writes: the real console script in subprocesses, and `tfpvae.runs` in pro
 
 import contextlib
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -215,3 +216,74 @@ def test_a_full_disk_stops_the_run_and_keeps_the_newest_checkpoint(tmpfs):
     result = train(run_dir, epochs)
     assert f"resuming {run_dir} from epoch {newest + 1}" in result.stdout
     assert epochs_done(run_dir) == epochs and (run_dir / "metrics.json").exists()
+
+
+# --- kills at random moments ---------------------------------------------------------------
+
+
+def scalars(run_dir, split, tag):
+    """{step: newest value} of a TensorBoard scalar over every event file of `split`; a
+    record cut short by a kill ends its file, as TensorBoard reads it."""
+    newest = {}
+    for path in sorted((run_dir / "tensorboard" / split).glob("events.out.tfevents*")):
+        with contextlib.suppress(tf.errors.DataLossError):
+            for event in tf.compat.v1.train.summary_iterator(str(path)):
+                for value in event.summary.value:
+                    if value.tag == tag and event.wall_time >= newest.get(event.step, (-1, None))[0]:
+                        newest[event.step] = (event.wall_time, float(tf.make_ndarray(value.tensor)))
+    return {step: value for step, (_, value) in newest.items()}
+
+
+def kill_at_random(run_dir, epochs, rng, context):
+    """Runs `tfpvae.cli.main` for the run in a new process and kills it (SIGKILL) at a
+    random moment: a quarter of the time any moment of its first 4 s (start-up included),
+    else within 0.7 s after it saved an epoch."""
+    started = time.time()
+    process = context.Process(target=cli.main, args=(command(run_dir, epochs)[1:],))
+    process.start()
+    if rng.random() < 0.25:
+        moment = rng.uniform(0, 4)
+        while time.time() - started < moment and process.is_alive():
+            time.sleep(0.01)
+    else:
+        history = run_dir / "history.json"
+        deadline = time.time() + 300
+        while not (history.exists() and history.stat().st_mtime > started) and process.is_alive():
+            assert time.time() < deadline, "no epoch saved in 300 s"
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0, 0.7))
+    assert process.is_alive(), f"the run ended before its kill (exit code {process.exitcode})"
+    os.kill(process.pid, signal.SIGKILL)
+    process.join()
+
+
+@pytest.mark.slow
+def test_twenty_kills_at_random_moments_then_a_complete_consistent_run(tmp_path):
+    """20 kills (seeded moments), each run followed by a resume; the last resume, the real
+    console script, finishes. Then the history has every epoch once, the TensorBoard
+    scalars' newest value of each epoch is the history's (float32, rtol 1e-6), the model
+    loads and no checkpoint, lock or temporary file is left.
+
+    The killed runs are processes forked from a server that has imported tfpvae (and
+    TensorFlow) once, so that each does not pay that import; each runs `tfpvae.cli.main`
+    with the command line of the console script.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["tfpvae.cli"])
+    run_dir, epochs, rng = tmp_path / "run", 200, random.Random(0)
+    for _ in range(20):
+        kill_at_random(run_dir, epochs, rng, context)
+    assert 0 < epochs_done(run_dir) < epochs
+    result = train(run_dir, epochs)
+    history = json.loads((run_dir / "history.json").read_text())
+    assert all(len(values) == epochs for values in history.values()) and np.all(np.isfinite(history["loss"]))
+    assert len((run_dir / "history.csv").read_text().splitlines()) == epochs + 1
+    for split, key in (("train", "loss"), ("validation", "val_loss"), ("train", "kl")):
+        logged = scalars(run_dir, split, "epoch_" + key.removeprefix("val_"))
+        assert sorted(logged) == list(range(epochs)), split
+        np.testing.assert_allclose([logged[e] for e in range(epochs)], history[key], rtol=1e-6)
+    vae = keras.models.load_model(run_dir / "model.keras")
+    assert np.isfinite(json.loads((run_dir / "metrics.json").read_text())["test_elbo"])
+    assert vae.latent_dim == 2 and "test ELBO" in result.stdout
+    assert not (run_dir / "checkpoints").exists() and not (run_dir / locks.NAME).exists()
+    assert not [p.name for p in run_dir.iterdir() if p.name.startswith(".")]

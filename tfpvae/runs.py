@@ -68,6 +68,7 @@ def stage(path, config, requested):
     """
     if (path / "metrics.json").exists():
         raise ValueError(f"{str(path)!r} already holds a finished run (metrics.json); choose another --output")
+    files.remove_temporaries(path)
     saved = path / "config.json"
     if saved.exists() and configs.read(saved) not in (config, requested):
         raise ValueError(f"{str(path)!r} holds an unfinished run with another config; rerun it with "
