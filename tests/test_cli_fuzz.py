@@ -231,10 +231,8 @@ def test_bad_command_lines_get_one_error_line_and_write_nothing(data, workspace,
 
 SUBPROCESS_CASES = {  # a few cases through the real console script
     "config-unknown-key": (["--config", "{root}/configs/unknown-key.toml"], ["epoch"]),
-    "unreadable-data": (["--dataset", "{root}/garbage.npz"], ["garbage.npz"]),
     "conflicting-flags": (["--objective", "iwae", "--free-bits", "0.5"], ["free_bits"]),
     "finished-run": (["--output", "{root}/finished"], ["finished"]),
-    "not-an-int": (["--epochs", "x"], ["--epochs"]),
 }
 
 
