@@ -93,6 +93,7 @@ def test_a_strategy_run_restores_weights_optimizer_random_state_and_epoch(tmp_pa
     again = mirrored_vae()
     checkpoint = RunCheckpoint(tmp_path, again)
     assert checkpoint.restore() == 2 and checkpoint.saved_epochs() == [1, 2]
+    assert checkpoint.restored_random_state is True
     assert len(checkpoint.history["loss"]) == 2
     for a, b in zip(vae.get_weights(), again.get_weights()):
         np.testing.assert_array_equal(a, b)

@@ -14,7 +14,6 @@ run is resumed from its newest checkpoint. While a process works on a run
 directory it holds the directory's lock (`tfpvae.locks`).
 """
 
-
 import csv
 import io
 import json
@@ -52,19 +51,19 @@ def check_writable(path):
     existing = next(p for p in (path, *path.parents) if p.exists())
     if os.statvfs(existing).f_flag & os.ST_RDONLY:
         raise OSError(f"cannot write the run directory {str(path)!r}: {str(existing)!r} is on "
-                                   f"a read-only file system; choose another --output")
+                      f"a read-only file system; choose another --output")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise OSError(f"cannot write the run directory {str(path)!r}: {str(existing)!r} is "
-                                    f"not writable; choose another --output")
+                      f"not writable; choose another --output")
 
 
 def stage(path, config, requested):
     """What is left to do in the run directory `path` (locked): "train" or "complete".
 
     `config` is the run's config with the model's full config, `requested` the
-    config as given (which older versions saved until training ended). A finished run
-    (metrics.json), a run that stopped early and a run of another config are
-    refused; config.json is written for a new run.
+    config as given (which older versions saved until training ended). A
+    finished run (metrics.json), a run that stopped early and a run of another
+    config are refused; config.json is written for a run to train.
     """
     if (path / "metrics.json").exists():
         raise ValueError(f"{str(path)!r} already holds a finished run (metrics.json); choose another --output")
@@ -163,7 +162,8 @@ def train(config, output=None, verbose=2):
     with strategy.scope():
         vae = VAE(**{"name": "vae", **config["model"], "event_shape": list(event_shape)})
         vae.compile(optimizer=keras.optimizers.Adam(training["learning_rate"]))
-    requested, config = json.loads(json.dumps(config)), json.loads(json.dumps({**config, "model": vae.get_config()}))
+    requested = json.loads(json.dumps(config))
+    config = json.loads(json.dumps({**config, "model": vae.get_config()}))  # as config.json holds it
     path.mkdir(parents=True, exist_ok=True)
     with locks.locked(path):
         if stage(path, config, requested) == "train":
