@@ -17,7 +17,6 @@ run the real console script. Examples are derandomized: every run tries the
 same 400 generated cases (the number is checked by the last test).
 """
 
-import json
 import os
 import subprocess
 import sys
