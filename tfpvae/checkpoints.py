@@ -60,6 +60,11 @@ class RunCheckpoint(keras.callbacks.Callback):
         """The epoch counts this run directory holds checkpoints of, oldest first."""
         return [int(path.rsplit("-", 1)[1]) for path in self.manager.checkpoints]
 
+    def epochs_on_disk(self):
+        """The epoch counts of the checkpoints a restart would find (the manager's state file)."""
+        state = tf.train.get_checkpoint_state(str(self.run_dir / "checkpoints"))
+        return [int(path.rsplit("-", 1)[1]) for path in state.all_model_checkpoint_paths] if state else []
+
     def restore(self):
         """Restores the newest checkpoint (that every worker has); returns the epoch to start from."""
         epochs = self.saved_epochs()
@@ -97,7 +102,7 @@ class RunCheckpoint(keras.callbacks.Callback):
             self.epoch.assign(epoch + 1)
             self.manager.save(checkpoint_number=epoch + 1)
         except (OSError, tf.errors.OpError) as error:
-            newest = max(self.saved_epochs(), default=0)
+            newest = max(self.epochs_on_disk(), default=0)
             kept = f"checkpoint {newest} (after epoch {newest})" if newest else "no checkpoint yet"
             raise OSError(f"cannot save epoch {epoch + 1} in {str(self.run_dir)!r} "
                           f"({reason(error)}); the newest complete one is {kept}: free space or make "
