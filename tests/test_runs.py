@@ -203,6 +203,7 @@ def test_a_full_disk_stops_the_run_and_keeps_the_newest_checkpoint(tmpfs):
     _, stderr = process.communicate(timeout=300)
     lines = stderr.strip().splitlines()
     assert process.returncode == 2 and len(lines) == 1 and "Traceback" not in stderr, stderr[-3000:]
+    assert "{{" not in lines[0], lines[0]
     match = re.fullmatch(r"tfpvae: error: cannot save epoch (\d+) in .*\(.*No space left on device\); the "
                          r"newest complete one is checkpoint (\d+) \(after epoch \2\): free space .*", lines[0])
     assert match, lines[0]

@@ -25,6 +25,7 @@ from it.
 """
 
 import json
+import re
 from pathlib import Path
 
 import keras
@@ -131,10 +132,11 @@ def saved_parts(path):
 
 
 def reason(error):
-    """The first line of an OSError's or a TF error's message."""
+    """The first line of an OSError's or a TF error's message, without TF's "{{node ...}}" prefix."""
     if isinstance(error, OSError) and error.strerror:
         return error.strerror
-    return str(error).splitlines()[0] if str(error) else type(error).__name__
+    lines = str(error).splitlines()
+    return re.sub(r"^\{\{[^}]*\}\}\s*", "", lines[0]) if lines else type(error).__name__
 
 
 def common_epoch(strategy, epochs):
