@@ -93,8 +93,19 @@ def test_a_strategy_run_restores_weights_optimizer_random_state_and_epoch(tmp_pa
     again = mirrored_vae()
     checkpoint = RunCheckpoint(tmp_path, again)
     assert checkpoint.restore() == 2 and checkpoint.saved_epochs() == [1, 2]
+    assert checkpoint.restored_random_state is True
     assert len(checkpoint.history["loss"]) == 2
     for a, b in zip(vae.get_weights(), again.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert int(again.optimizer.iterations.numpy()) == 8
     np.testing.assert_array_equal(again.seed_generator.state.numpy(), vae.seed_generator.state.numpy())
+
+
+def test_the_reason_a_save_failed_is_one_line_without_tf_internals():
+    from tfpvae.checkpoints import reason
+
+    flush = tf.errors.ResourceExhaustedError(
+        None, None, "{{function_node __wrapped__FlushSummaryWriter_device_/job:localhost/replica:0/task:0/"
+                    "device:CPU:0}} /runs/a/events.v2; No space left on device\n\tFailed to flush")
+    assert reason(flush) == "/runs/a/events.v2; No space left on device"
+    assert reason(OSError(28, "No space left on device", "/runs/a/history.json")) == "No space left on device"

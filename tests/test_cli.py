@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -168,3 +169,36 @@ def test_a_discrete_latent_trains_evaluates_and_samples_from_flags(tmp_path):
     assert np.isfinite(metrics["log_likelihood"])
     tfpvae("sample", out, "-n", "4", "--output", tmp_path / "s.png")
     assert np.load(tmp_path / "s.npy").shape == (4, 8, 8, 1)
+
+
+def test_train_help_says_what_each_flag_does_its_choices_and_its_default():
+    """`tfpvae train --help` lists every config key as a flag with its help, its choices
+    and its default, all from tfpvae.config.OPTIONS, whose defaults are config.DEFAULTS."""
+    from tfpvae import config, families, networks
+
+    result = subprocess.run([TFPVAE, "train", "--help"], capture_output=True, text=True, timeout=300)
+    text = " ".join(result.stdout.split())
+    flags = set(re.findall(r"\[(--[a-z-]+)", result.stdout.split("\n\n")[0]))
+    keys = {key for options in config.DEFAULTS.values() for key in options}
+    assert flags == {"--" + key.replace("_", "-") for key in keys} | {"--config", "--output"}
+    for section, options in config.OPTIONS.items():
+        for key, option in options.items():
+            entry = text.split(f"--{key.replace('_', '-')} {key.upper()} ", 1)[1].split(" --", 1)[0]
+            entry = entry.split(" [", 1)[0]  # the next group's heading, [section] options:
+            assert entry.startswith(option.help) and option.help, (key, entry)
+            assert entry.endswith(f"(default: {config.DEFAULTS[section][key]})"), (key, entry)
+            for choice in option.choices or ():
+                assert choice in entry, (key, choice, entry)
+    assert config.OPTIONS["model"]["prior"].choices == families.names()["prior"]
+    assert config.OPTIONS["model"]["encoder"].choices == list(networks.NETWORKS)
+    for key in ("binarize", "strategy"):
+        section = "data" if key == "binarize" else "training"
+        for choice in config.OPTIONS[section][key].choices:
+            config.merge({section: {key: choice}})  # every choice shown is accepted
+
+
+def test_flags_left_out_take_the_config_defaults():
+    from tfpvae import cli, config
+
+    args = cli.parser().parse_args(["train"])
+    assert config.merge(cli.flag_config(args)) == config.DEFAULTS

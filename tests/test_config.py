@@ -43,3 +43,13 @@ def test_read_json_and_toml(tmp_path):
         config.read(tmp_path / "a.yaml")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         config.read(tmp_path / "missing.json")
+
+
+def test_every_option_has_help_a_default_and_valid_choices():
+    for section, options in config.OPTIONS.items():
+        for key, option in options.items():
+            text = config.describe(option)
+            assert option.help and text.startswith(option.help) and text.endswith(f"(default: {option.default})")
+            assert config.DEFAULTS[section][key] == option.default
+            assert option.default in (option.choices or [option.default]) or option.kind == "spec"
+    assert config.merge() == config.DEFAULTS

@@ -1,11 +1,20 @@
 """Checkpoints of a training run, so that a killed run resumes where it stopped.
 
 At the end of every epoch the run directory gets the history so far
-(history.json, atomically) and then a TF checkpoint (checkpoints/ckpt-N after
-N epochs) of the model's weights, the optimizer's state, the random state (the
-model's seed generator) and the epoch count. Run again on the same directory,
-training restores the newest checkpoint and continues from the next epoch; an
-epoch that was cut short is run again from its start.
+(history.json, atomically), the epoch's metrics as TensorBoard scalars
+(tensorboard/train and tensorboard/validation, flushed to disk) and then a TF
+checkpoint (checkpoints/ckpt-N after N epochs) of the model's weights, the
+optimizer's state, the random state (the model's seed generator) and the epoch
+count. The checkpoint is written last: once it exists, the history and the
+event files hold that epoch too. Run again on the same directory, training
+restores the newest checkpoint and continues from the next epoch; an epoch that
+was cut short is run again from its start, and its scalars are written again
+with the same step (TensorBoard shows the newest).
+
+A checkpoint written before checkpoints held the random state resumes with
+the random state the model starts with, and `restored_random_state` says so.
+A save that fails (a full disk, a file system gone read-only) stops training
+with an OSError that names the newest complete checkpoint.
 
 Under `tf.distribute.MultiWorkerMirroredStrategy` every worker has its own run
 directory and saves the same checkpoints there, so a restarted cluster needs no
@@ -16,6 +25,7 @@ from it.
 """
 
 import json
+import re
 from pathlib import Path
 
 import keras
@@ -41,14 +51,20 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.strategy = vae.distribute_strategy
         with self.strategy.scope():
             vae.optimizer.build(vae.trainable_variables)
-        checkpoint = tf.train.Checkpoint(model=vae, optimizer=vae.optimizer, epoch=self.epoch,
-                                         seed=vae.seed_generator.state)
+        self.parts = {"model": vae, "optimizer": vae.optimizer, "epoch": self.epoch,
+                      "seed": vae.seed_generator.state}
+        checkpoint = tf.train.Checkpoint(**self.parts)
         self.manager = tf.train.CheckpointManager(checkpoint, str(self.run_dir / "checkpoints"), max_to_keep=KEEP)
-        self.history = {}
+        self.history, self.writers, self.restored_random_state = {}, {}, None
 
     def saved_epochs(self):
         """The epoch counts this run directory holds checkpoints of, oldest first."""
         return [int(path.rsplit("-", 1)[1]) for path in self.manager.checkpoints]
+
+    def epochs_on_disk(self):
+        """The epoch counts of the checkpoints a restart would find (the manager's state file)."""
+        state = tf.train.get_checkpoint_state(str(self.run_dir / "checkpoints"))
+        return [int(path.rsplit("-", 1)[1]) for path in state.all_model_checkpoint_paths] if state else []
 
     def restore(self):
         """Restores the newest checkpoint (that every worker has); returns the epoch to start from."""
@@ -58,7 +74,9 @@ class RunCheckpoint(keras.callbacks.Callback):
             return 0
         path = self.manager.checkpoints[epochs.index(start)]
         try:
-            self.manager.checkpoint.restore(path).assert_existing_objects_matched()
+            self.restored_random_state = "seed" in saved_parts(path)
+            parts = {k: v for k, v in self.parts.items() if k != "seed" or self.restored_random_state}
+            tf.train.Checkpoint(**parts).restore(path).assert_existing_objects_matched()
         except (tf.errors.OpError, AssertionError, ValueError) as error:
             raise ValueError(f"cannot restore checkpoint {path!r} (corrupt or from another model): "
                              f"{str(error).splitlines()[0]}") from None
@@ -79,9 +97,46 @@ class RunCheckpoint(keras.callbacks.Callback):
             return
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
-        files.write_json(self.run_dir / "history.json", self.history)
-        self.epoch.assign(epoch + 1)
-        self.manager.save(checkpoint_number=epoch + 1)
+        try:
+            files.write_json(self.run_dir / "history.json", self.history)
+            self.write_summaries(epoch, logs or {})
+            self.epoch.assign(epoch + 1)
+            self.manager.save(checkpoint_number=epoch + 1)
+        except (OSError, tf.errors.OpError) as error:
+            newest = max(self.epochs_on_disk(), default=0)
+            kept = f"checkpoint {newest} (after epoch {newest})" if newest else "no checkpoint yet"
+            raise OSError(f"cannot save epoch {epoch + 1} in {str(self.run_dir)!r} "
+                          f"({reason(error)}); the newest complete one is {kept}: free space or make "
+                          f"the directory writable and run the same command again to resume") from None
+
+    def write_summaries(self, epoch, logs):
+        """The epoch's metrics as TensorBoard scalars, as Keras's TensorBoard callback names them."""
+        for key, value in logs.items():
+            split = "validation" if key.startswith("val_") else "train"
+            if split not in self.writers:
+                self.writers[split] = tf.summary.create_file_writer(str(self.run_dir / "tensorboard" / split))
+            with self.writers[split].as_default():
+                tf.summary.scalar("epoch_" + key.removeprefix("val_"), float(value), step=epoch)
+        for writer in self.writers.values():
+            writer.flush()
+
+    def on_train_end(self, logs=None):
+        for writer in self.writers.values():
+            writer.close()
+        self.writers = {}
+
+
+def saved_parts(path):
+    """The top-level names (model, optimizer, epoch, seed, ...) a TF checkpoint holds."""
+    return {name.split("/", 1)[0] for name, _ in tf.train.list_variables(path)}
+
+
+def reason(error):
+    """The first line of an OSError's or a TF error's message, without TF's "{{node ...}}" prefix."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    lines = str(error).splitlines()
+    return re.sub(r"^\{\{[^}]*\}\}\s*", "", lines[0]) if lines else type(error).__name__
 
 
 def common_epoch(strategy, epochs):

@@ -7,7 +7,6 @@ import numpy as np
 import tensorflow as tf
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
-OBJECTIVES = ("elbo", "iwae")
 
 
 def integer(value, name, least, expected):
@@ -46,16 +45,6 @@ def seed(value, name="seed", allow_none=True):
         expected = "None or an int" if allow_none else "an int"
         raise ValueError(f"{name} must be {expected} in [0, 2**31); received {value!r}")
     return int(value)
-
-
-def objective(name, beta, free_bits):
-    """The training objective's settings, checked: (name, beta, free_bits)."""
-    if name not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {list(OBJECTIVES)}; received {name!r}")
-    beta, free_bits = real(beta, "beta"), real(free_bits, "free_bits")
-    if name == "iwae" and free_bits:
-        raise ValueError("free_bits applies to the ELBO's KL term; objective='iwae' has none")
-    return name, beta, free_bits
 
 
 def spec(value, what):

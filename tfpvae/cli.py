@@ -11,28 +11,35 @@ import json
 import sys
 import traceback
 
-MODEL_FLAGS = {"latent_dim": int, "prior": "spec", "posterior": "spec", "likelihood": "spec",
-               "encoder": "spec", "decoder": "spec", "kl": str, "num_samples": int,
-               "objective": "spec", "beta": float, "free_bits": float, "context_dim": int}
-DATA_FLAGS = {"dataset": str, "binarize": str, "validation_split": float}
-TRAINING_FLAGS = {"epochs": int, "batch_size": int, "learning_rate": float, "seed": int,
-                  "warmup_epochs": int, "strategy": str}
-SECTIONS = {"model": MODEL_FLAGS, "data": DATA_FLAGS, "training": TRAINING_FLAGS}
+from tfpvae import config
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, `tfpvae: error: ...`, and status 2."""
+
+    def error(self, message):
+        self.exit(2, f"tfpvae: error: {message} (see {self.prog} --help)\n")
 
 
 def parser():
-    main = argparse.ArgumentParser(prog="tfpvae", description="Variational autoencoders on TFP and Keras 3.")
+    main = Parser(prog="tfpvae", description="Variational autoencoders on TFP and Keras 3.")
     main.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = main.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="train a VAE and write a run directory")
-    train.add_argument("--config", help="a .json or .toml config file (flags override it)")
-    train.add_argument("--output", help="run directory (default: runs/<timestamp>)")
-    for flags in SECTIONS.values():
-        for key, kind in flags.items():
-            help_text = "a name or a JSON object {\"name\": ..., ...}" if kind == "spec" else None
-            train.add_argument("--" + key.replace("_", "-"), type=float if kind is float else
-                               int if kind is int else str, help=help_text)
+    train = commands.add_parser(
+        "train", help="train a VAE and write a run directory",
+        description="Train a VAE and write a run directory. Flags override the config file's values, "
+                    "which override the defaults shown.")
+    train.add_argument("--config", help="a .json or .toml config file with [model], [data] and [training] "
+                                        "sections (default: none)")
+    train.add_argument("--output", help="run directory; an unfinished run there is resumed "
+                                        "(default: runs/<timestamp>)")
+    for section, options in config.OPTIONS.items():
+        group = train.add_argument_group(f"[{section}] options")
+        for key, option in options.items():
+            kind = {int: int, float: float}.get(option.kind, str)
+            group.add_argument("--" + key.replace("_", "-"), dest=key, type=kind, metavar=key.upper(),
+                               help=config.describe(option))
 
     evaluate = commands.add_parser("evaluate", help="test ELBO, log-likelihood and bits/dim of a run")
     evaluate.add_argument("run_dir")
@@ -67,17 +74,15 @@ def quiet_logs():
 
 def flag_config(args):
     """The config values given as flags, by section."""
-    from tfpvae.config import parse_spec
-
     layer = {}
-    for section, flags in SECTIONS.items():
-        values = {key: getattr(args, key) for key in flags if getattr(args, key) is not None}
-        layer[section] = {k: parse_spec(v) if flags[k] == "spec" else v for k, v in values.items()}
+    for section, options in config.OPTIONS.items():
+        values = {key: getattr(args, key) for key in options if getattr(args, key) is not None}
+        layer[section] = {k: config.parse_spec(v) if options[k].kind == "spec" else v for k, v in values.items()}
     return layer
 
 
 def run_train(args):
-    from tfpvae import config, runs
+    from tfpvae import runs
 
     layers = [config.read(args.config)] if args.config else []
     merged = config.merge(*layers, flag_config(args))

@@ -10,25 +10,70 @@ It is read from JSON or TOML files; values given on the command line override
 the file's, which override DEFAULTS.
 """
 
+import collections
 import copy
 import json
 import tomllib
 from pathlib import Path
 
-from tfpvae import checks
+from tfpvae import checks, families, networks, objectives
+from tfpvae.objectives.bounds import KL_FORMS
 
-DEFAULTS = {
-    "model": {
-        "latent_dim": 8, "prior": "normal", "posterior": "normal", "likelihood": "bernoulli",
-        "encoder": "mlp", "decoder": "mlp", "kl": "auto", "num_samples": 1,
-        "objective": "elbo", "beta": 1.0, "free_bits": 0.0, "context_dim": 0,
-    },
-    "data": {"dataset": "digits", "binarize": "auto", "validation_split": 0.1},
-    "training": {"epochs": 50, "batch_size": 100, "learning_rate": 1e-3, "seed": 0, "warmup_epochs": 0,
-                 "strategy": "default"},
-}
 BINARIZE = ("auto", "dynamic", "static", "none")
 STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
+
+Option = collections.namedtuple("Option", ["default", "kind", "help", "choices"])
+"""One config key: its default, its kind (int, float, str or "spec" for a name
+or a JSON object), what it does and, where the values are names, the names."""
+
+OPTIONS = {
+    "model": {
+        "latent_dim": Option(8, int, "dimension of the latent z", None),
+        "prior": Option("normal", "spec", "the prior p(z)", families.names()["prior"]),
+        "posterior": Option("normal", "spec", "the approximate posterior q(z|x)",
+                            families.names()["posterior"]),
+        "likelihood": Option("bernoulli", "spec", "the likelihood p(x|z)", families.names()["likelihood"]),
+        "encoder": Option("mlp", "spec", "the network from x to the posterior's parameters",
+                          list(networks.NETWORKS)),
+        "decoder": Option("mlp", "spec", "the network from z to the likelihood's parameters",
+                          list(networks.NETWORKS)),
+        "kl": Option("auto", str, "the KL term: analytic where TFP has a closed form (auto), "
+                     "always analytic, or Monte Carlo (mc)", list(KL_FORMS)),
+        "num_samples": Option(1, int, "draws of z per example (L)", None),
+        "objective": Option("elbo", "spec", "the training objective", objectives.names()),
+        "beta": Option(1.0, float, "weight of the KL term (a beta-VAE)", None),
+        "free_bits": Option(0.0, float, "nats of KL per latent dimension not penalized", None),
+        "context_dim": Option(0, int, "number of label classes of a conditional VAE (0: unconditional)",
+                              None),
+    },
+    "data": {
+        "dataset": Option("digits", str, "a tensorflow-datasets name, a file or folder, or digits", None),
+        "binarize": Option("auto", str, "binarize x: dynamic for a bernoulli likelihood, else none (auto), "
+                           "a fresh draw every epoch (dynamic), one draw (static), or not", list(BINARIZE)),
+        "validation_split": Option(0.1, float, "fraction of the training data held out for validation",
+                                   None),
+    },
+    "training": {
+        "epochs": Option(50, int, "passes over the training data", None),
+        "batch_size": Option(100, int, "examples per step", None),
+        "learning_rate": Option(1e-3, float, "Adam's learning rate", None),
+        "seed": Option(0, int, "seed of the weights, the data order and every draw", None),
+        "warmup_epochs": Option(0, int, "ramp beta from 0 over this many epochs", None),
+        "strategy": Option("default", str, "the tf.distribute strategy", list(STRATEGIES)),
+    },
+}
+DEFAULTS = {section: {key: option.default for key, option in options.items()}
+            for section, options in OPTIONS.items()}
+
+
+def describe(option):
+    """What a config key does, its choices and its default, in one sentence."""
+    text = option.help
+    if option.kind == "spec":
+        text += f"; a name ({', '.join(option.choices)}) or a JSON object {{\"name\": ..., options}}"
+    elif option.choices:
+        text += f"; one of {', '.join(option.choices)}"
+    return f"{text} (default: {option.default})"
 
 
 def read(path):
@@ -85,10 +130,7 @@ def check(config):
     checks.real(training["learning_rate"], "learning_rate", strict=True)
     checks.seed(training["seed"], "seed")
     for key, least in (("epochs", 1), ("batch_size", 1), ("warmup_epochs", 0)):
-        value = training[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            kind = "a positive int" if least else "an int >= 0"
-            raise ValueError(f"{key} must be {kind}; received {value!r}")
+        checks.integer(training[key], key, least, "a positive int" if least else "an int >= 0")
     if training["strategy"] not in STRATEGIES:
         raise ValueError(f"strategy must be one of {list(STRATEGIES)}; received {training['strategy']!r}")
 

@@ -1,11 +1,22 @@
 """What the `tfpvae` subcommands do, on run directories.
 
 A run directory holds model.keras, config.json, history.json/.csv,
-metrics.json, tensorboard/ logs and PNG pictures.
+metrics.json, tensorboard/ logs and PNG pictures. `tfpvae train` writes them
+in an order that makes any kill recoverable by running the same command again:
+
+    config.json, then per epoch history.json, tensorboard/ and checkpoints/
+    history.json, history.csv, model.keras     (training is done)
+    pictures, then metrics.json                (the run is finished)
+
+A run is finished when metrics.json exists; a run with model.keras but no
+metrics.json is completed from model.keras without training again; any other
+run is resumed from its newest checkpoint. While a process works on a run
+directory it holds the directory's lock (`tfpvae.locks`).
 """
 
 import csv
 import io
+import json
 import math
 import os
 import shutil
@@ -17,29 +28,66 @@ import numpy as np
 import tensorflow as tf
 
 from tfpvae import config as configs
-from tfpvae import data, files, plots
+from tfpvae import data, files, locks, plots
 from tfpvae.callbacks import KLWarmup, StopOnNaN
 from tfpvae.checkpoints import RunCheckpoint
 from tfpvae.data.arrays import subset
 from tfpvae.model import VAE
 
 
-def run_dir_for(output, config):
-    """`output`, or runs/<timestamp>, with the run's config.json written.
+def run_path(output):
+    """The run directory `output` names, or runs/<timestamp>."""
+    return Path(output) if output else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
 
-    A directory that holds a finished run (model.keras) is refused; one that
-    holds an unfinished run with the same config is resumed.
+
+def check_writable(path):
+    """Fails at once when the run directory `path` cannot be made or written.
+
+    The check looks at the nearest directory that exists (`path` itself or a
+    parent) and creates nothing.
     """
-    path = Path(output) if output else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-    if (path / "model.keras").exists():
-        raise ValueError(f"{str(path)!r} already holds a finished run (model.keras); choose another --output")
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"--output {str(path)!r} is a file; a run directory is expected")
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if os.statvfs(existing).f_flag & os.ST_RDONLY:
+        raise OSError(f"cannot write the run directory {str(path)!r}: {str(existing)!r} is on "
+                      f"a read-only file system; choose another --output")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OSError(f"cannot write the run directory {str(path)!r}: {str(existing)!r} is "
+                      f"not writable; choose another --output")
+
+
+def stage(path, config, requested):
+    """What is left to do in the run directory `path` (locked): "train" or "complete".
+
+    `config` is the run's config with the model's full config, `requested` the
+    config as given (which older versions saved until training ended). A
+    finished run (metrics.json), a run that stopped early and a run of another
+    config are refused; config.json is written for a run to train.
+    """
+    if (path / "metrics.json").exists():
+        raise ValueError(f"{str(path)!r} already holds a finished run (metrics.json); choose another --output")
+    files.remove_temporaries(path)
     saved = path / "config.json"
-    if saved.exists() and configs.read(saved) != config:
+    if saved.exists() and configs.read(saved) not in (config, requested):
         raise ValueError(f"{str(path)!r} holds an unfinished run with another config; rerun it with "
                          f"--config {saved} to resume, or choose another --output")
-    path.mkdir(parents=True, exist_ok=True)
-    files.write_json(saved, config)
-    return path
+    if not (path / "model.keras").exists():
+        files.write_json(saved, config)
+        return "train"
+    done, epochs = len(read_history(path).get("loss", [])), config["training"]["epochs"]
+    if done < epochs:
+        raise ValueError(f"{str(path)!r} holds a run that stopped after {done} of {epochs} epochs (see its "
+                         f"history.json); its model.keras is kept; choose another --output")
+    return "complete"
+
+
+def read_history(run_dir):
+    path = Path(run_dir) / "history.json"
+    try:
+        return configs.read(path) if path.exists() else {}
+    except ValueError:
+        raise ValueError(f"{str(path)!r} is not valid JSON; remove it and model.keras to train again") from None
 
 
 def distribution_strategy(name):
@@ -99,25 +147,42 @@ def grid_labels(count, context_dim, columns=8):
 
 
 def train(config, output=None, verbose=2):
-    """Trains the configured model; returns the run directory and test metrics.
+    """Trains the configured model; returns the run directory, test metrics and history.
 
-    Everything that can fail on bad input (data, model, strategy) is done
-    before the run directory is touched.
+    Everything that can fail on bad input (output location, data, model,
+    strategy) is checked before the run directory is touched. An unfinished
+    run in `output` is resumed, or completed when it is trained already.
     """
-    training = config["training"]
+    training, path = config["training"], run_path(output)
+    check_writable(path)
     strategy = distribution_strategy(training["strategy"])  # before any TF op, as collectives need
     if training["seed"] is not None:
         keras.utils.set_random_seed(training["seed"])
     train_data, validation, test, event_shape = datasets(config)
     with strategy.scope():
-        vae = VAE(**{**config["model"], "event_shape": list(event_shape)})
+        vae = VAE(**{"name": "vae", **config["model"], "event_shape": list(event_shape)})
         vae.compile(optimizer=keras.optimizers.Adam(training["learning_rate"]))
-    run_dir = run_dir_for(output, config)
-    history = fit(vae, run_dir, train_data, validation, training, verbose)
-    metrics = vae.evaluate(inputs(vae, test), batch_size=training["batch_size"], return_dict=True, verbose=0)
-    files.write_json(run_dir / "metrics.json", {f"test_{k}": float(v) for k, v in metrics.items()})
+    requested = json.loads(json.dumps(config))
+    config = json.loads(json.dumps({**config, "model": vae.get_config()}))  # as config.json holds it
+    path.mkdir(parents=True, exist_ok=True)
+    with locks.locked(path):
+        if stage(path, config, requested) == "train":
+            fit(vae, path, train_data, validation, training, verbose)
+        else:
+            print(f"completing {path}: model.keras is trained; writing its test metrics and pictures")
+            vae = keras.models.load_model(path / "model.keras")
+        shutil.rmtree(path / "checkpoints", ignore_errors=True)
+        history = read_history(path)
+        metrics = finish(path, vae, test, training["batch_size"])
+    return path, metrics, history
+
+
+def finish(run_dir, vae, test, batch_size):
+    """Pictures, then metrics.json, the file that marks the run as finished."""
+    metrics = vae.evaluate(inputs(vae, test), batch_size=batch_size, return_dict=True, verbose=0)
     draw_pictures(run_dir, vae, test)
-    return run_dir, metrics, history
+    files.write_json(run_dir / "metrics.json", {f"test_{k}": float(v) for k, v in metrics.items()})
+    return metrics
 
 
 def datasets(config):
@@ -150,17 +215,20 @@ def held_out(arrays, fraction, seed):
 
 
 def fit(vae, run_dir, train_data, validation, training, verbose):
-    """Trains from the run's newest checkpoint and saves the finished run."""
+    """Trains from the run's newest checkpoint and saves the trained model."""
     checkpoint, guard = RunCheckpoint(run_dir, vae), StopOnNaN()
     start = checkpoint.restore()
-    if start:
+    if checkpoint.restored_random_state is False:
+        print(f"resuming {run_dir} from epoch {start + 1} with a fresh random state: its checkpoint has no "
+              f"random state (written by an older tfpvae), so draws of z differ from an uninterrupted run")
+    elif start:
         print(f"resuming {run_dir} from epoch {start + 1}")
-    callbacks = [keras.callbacks.TensorBoard(str(run_dir / "tensorboard")), guard, checkpoint]
+    callbacks = [guard, checkpoint]
     if training["warmup_epochs"]:
         callbacks.insert(0, KLWarmup(epochs=training["warmup_epochs"]))
     vae.fit(train_data, epochs=training["epochs"], initial_epoch=start, validation_data=validation,
             verbose=verbose, callbacks=callbacks)
-    save_run(run_dir, vae, {**read_config(run_dir), "model": vae.get_config()}, checkpoint.history)
+    save_run(run_dir, vae, checkpoint.history)
     shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
     if guard.failure:
         raise ValueError(f"{guard.failure}; that model is saved in {run_dir}")
@@ -171,9 +239,8 @@ def read_config(run_dir):
     return configs.read(Path(run_dir) / "config.json")
 
 
-def save_run(run_dir, vae, config, history):
-    """The finished run: model.keras last, since it marks the run as finished."""
-    files.write_json(run_dir / "config.json", config)
+def save_run(run_dir, vae, history):
+    """The trained run: model.keras last, since it marks training as done."""
     files.write_json(run_dir / "history.json", history)
     files.write_text(run_dir / "history.csv", history_csv(history))
     with files.atomic_path(run_dir / "model.keras") as temporary:

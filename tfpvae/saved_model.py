@@ -26,12 +26,10 @@ point `reconstruct` decodes.
 """
 
 import os
-import shutil
-import uuid
 
 import tensorflow as tf
 
-from tfpvae import checks, evaluation
+from tfpvae import checks, evaluation, files
 
 
 def export(vae, path, version=None, overwrite=False):
@@ -232,66 +230,23 @@ def write(target, save):
     """Runs `save(directory)` on a new directory beside `target`, then moves it there.
 
     On failure the new directory, and any parent directories made for it, are
-    removed, and an existing target is left as it was.
+    removed, and an existing target is left as it was (`files.atomic_path`).
 
     Args:
       target: the absolute directory to write.
       save: a function writing into the directory it is given.
+
+    Raises:
+      PermissionError: the new directory cannot be made.
     """
-    parent = os.path.dirname(target)
-    made = make_parents(parent)
-    staging = os.path.join(parent, f".{os.path.basename(target)}.export-{uuid.uuid4().hex}")
+    made = False
     try:
-        make_dir(staging, target)
-        save(staging)
-        move_into_place(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        if made:
-            shutil.rmtree(made, ignore_errors=True)
-        raise
-
-
-def make_parents(parent):
-    """Makes `parent` and its missing ancestors; returns the topmost made, or None."""
-    missing = None
-    directory = parent
-    while not os.path.exists(directory):
-        missing = directory
-        directory = os.path.dirname(directory)
-    if missing is not None:
-        try:
-            os.makedirs(parent)
-        except OSError as error:
-            shutil.rmtree(missing, ignore_errors=True)
-            raise PermissionError(f"cannot make the export's parent {parent!r}: {error}") from None
-    return missing
-
-
-def make_dir(staging, target):
-    """Makes the staging directory, turning a refusal into a clear PermissionError."""
-    try:
-        os.mkdir(staging)
+        with files.atomic_path(target) as staging:
+            os.mkdir(staging)
+            made = True
+            save(str(staging))
     except OSError as error:
-        raise PermissionError(
-            f"cannot export to {target!r}: cannot write in {os.path.dirname(target)!r} "
-            f"({error.strerror})") from None
-
-
-def move_into_place(staging, target):
-    """Renames `staging` to `target`, replacing what was there.
-
-    An existing target is first renamed aside, then removed once the new one
-    is in place; if the second rename fails, it is renamed back.
-    """
-    if not os.path.isdir(target) or not os.listdir(target):
-        os.replace(staging, target)
-        return
-    aside = f"{staging}.old"
-    os.replace(target, aside)
-    try:
-        os.replace(staging, target)
-    except BaseException:
-        os.replace(aside, target)
-        raise
-    shutil.rmtree(aside)
+        if made:
+            raise
+        raise PermissionError(f"cannot export to {target!r}: cannot write in {os.path.dirname(target)!r} "
+                              f"({error.strerror})") from None
