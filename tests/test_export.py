@@ -63,28 +63,45 @@ def family_cases():
 
 
 def family_models():
-    """Options of small models that together use every registered family.
+    """Options of small models that together use every registered family, and
+    which model uses each (role, name).
 
     Model i takes the i-th family of each role, or the default where a role
-    has fewer, so the family `name` of `role` is in model
-    `names[role].index(name)`; model 0 has the default families.
+    has fewer; model 0 has the default families. Where the i-th prior and
+    posterior live in different spaces (R^d, the sphere, ...), the posterior
+    keeps model i with a `vamp` prior (the posterior's own mixture) and the
+    prior gets a model of its own with the first posterior of its space.
     """
     names = tfpvae.families.names()
-    models = []
+    space = lambda role, name: tfpvae.families.get(name, role=role).latent_space()  # noqa: E731
+    models, index = [], {}
     for i in range(max(map(len, names.values()))):
         options = {role: names[role][i] if i < len(names[role]) else default
                    for role, default in DEFAULTS.items()}
-        likelihood = tfpvae.families.get(options["likelihood"], role="likelihood")
-        options["event_shape"] = (8, 8, 1) if likelihood.elementwise else (4,)
-        if options["posterior"] == "relaxed_categorical":
-            options["latent_dim"] = 10  # one group of its 10 categories
-        models.append(options)
-    return models
+        prior_space = space("prior", options["prior"])
+        if options["prior"] != "vamp" and prior_space != space("posterior", options["posterior"]):
+            partner = next(n for n in names["posterior"] if space("posterior", n) == prior_space)
+            index["prior", options["prior"]] = len(models)
+            models.append(with_shape({**options, "posterior": partner, "likelihood": DEFAULTS["likelihood"]}))
+            options["prior"] = "vamp"
+        index.update({(role, name): len(models) for role, name in options.items()
+                      if (role, name) not in index})
+        models.append(with_shape(options))
+    return models, index
+
+
+def with_shape(options):
+    """The options with an event shape that suits the likelihood and a latent size that suits the posterior."""
+    likelihood = tfpvae.families.get(options["likelihood"], role="likelihood")
+    options["event_shape"] = (8, 8, 1) if likelihood.elementwise else (4,)
+    if options["posterior"] == "relaxed_categorical":
+        options["latent_dim"] = 10  # one group of its 10 categories
+    return options
 
 
 def model_of(served, role, name):
     """(vae, export dir, inputs, outputs prefix) of the model using a family."""
-    model = served["models"][tfpvae.families.names()[role].index(name)]
+    model = served["models"][served["index"][role, name]]
     if isinstance(model, Exception):
         pytest.fail(f"the model with {role} {name!r} could not be built: {model!r}")
     return model
@@ -181,8 +198,8 @@ def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("served")
     child = Child(tmp)
     rng = np.random.RandomState(1)
-    models = []
-    for i, options in enumerate(family_models()):
+    models, index = [], family_models()[1]
+    for i, options in enumerate(family_models()[0]):
         try:
             vae = small_vae(**options)
         except Exception as error:  # reported by the tests of the model's families
@@ -195,7 +212,7 @@ def served(tmp_path_factory):
         child.send({"dir": directory, "inputs": str(base / "inputs.npz"),
                     "outputs": str(base / "out"), "calls": call_inputs()})
         models.append((vae, directory, inputs, base / "out"))
-    return {"models": models, "report": child.report(), "expected": {}}
+    return {"models": models, "index": index, "report": child.report(), "expected": {}}
 
 
 def outputs_of(out, name):

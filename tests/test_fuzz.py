@@ -555,6 +555,10 @@ OPTION_RULES = {  # option -> is this value valid?
     "seed": lambda v: type(v) is int and 0 <= v < 2**31,
     "scale": lambda v: (v in ("network", "shared") if isinstance(v, str)
                         else real(v) and math.isfinite(v) and 0 < v <= FLOAT32_MAX),
+    "min_concentration": lambda v: real(v) and math.isfinite(v) and 0 <= v <= FLOAT32_MAX,
+    "temperature": lambda v: real(v) and math.isfinite(v) and 0 < v <= FLOAT32_MAX,
+    "categories": lambda v: type(v) is int and v >= 1,
+    "learned": lambda v: isinstance(v, bool),
 }
 OPTION_VALUES = st.one_of(
     st.integers(-5, 10**6), st.floats(allow_nan=True, allow_infinity=True), st.booleans(), st.none(),
@@ -628,11 +632,28 @@ def test_family_specs_in_a_model(data):
     key = "colour" if option == "unknown" else option
     value = data.draw(SMALL_OPTION_VALUES, label="value")
     valid = option != "unknown" and OPTION_RULES[option](value)
-    vae, error = attempt(lambda: small_vae(**{role: {"name": name, key: value}}))
+    vae, error = attempt(lambda: small_vae(**partnered(role, name, key, value, valid)))
     if valid:
         assert error is None, f"valid {role}={{'name': {name!r}, {key!r}: {value!r}}} rejected: {describe(error)}"
     else:
         assert_clear(error, any_of=[key], result=vae)
+
+
+def partnered(role, name, key, value, valid):
+    """The model options of one family spec: a sphere or discrete family gets a
+    partner over the same space and a latent size it fits."""
+    categories = value if key == "categories" and valid else 10
+    partners = {"von_mises_fisher": ("prior", "spherical_uniform"),
+                "power_spherical": ("prior", "spherical_uniform"),
+                "spherical_uniform": ("posterior", "power_spherical"),
+                "relaxed_categorical": ("prior", {"name": "categorical", "categories": categories}),
+                "categorical": ("posterior", {"name": "relaxed_categorical", "categories": categories})}
+    options = {role: {"name": name, key: value}}
+    if role != "likelihood" and name in partners:
+        other, partner = partners[name]
+        options[other] = partner
+        options["latent_dim"] = categories if "categorical" in name else 3
+    return options
 
 
 # --- the model's own arguments --------------------------------------------------------

@@ -216,7 +216,7 @@ def test_dataset_with_wrong_shape_is_rejected():
 
 @pytest.mark.parametrize("kwargs,match", [
     ({"likelihood": "gaussian"}, "unknown likelihood family 'gaussian'"),
-    ({"prior": "laplace"}, "unknown prior family 'laplace'"),
+    ({"prior": "gumbel"}, "unknown prior family 'gumbel'"),
     ({"kl": "exact"}, "kl must be one of"),
     ({"num_samples": 0}, "num_samples must be a positive int; received 0"),
     ({"latent_dim": 2.5}, "latent_dim must be a positive int; received 2.5"),

@@ -29,6 +29,9 @@ class SphericalUniform(Family):
     trainable = False
     support = "the unit sphere"
 
+    def __init__(self, name):
+        super().__init__(name)
+
     def latent_space(self):
         return "the unit sphere S^(d-1)"
 
