@@ -66,14 +66,14 @@ def test_encoder_gradient_is_zero_at_the_exact_posterior(name):
 
 @pytest.mark.parametrize("name", list(PLAIN))
 def test_lower_encoder_gradient_variance_near_the_optimum(name):
-    """Near the exact posterior (loc + 0.05, scale x 1.05), over 200 seeds the
-    total variance of the encoder gradient is below a quarter of the plain
-    estimator's."""
+    """Near the exact posterior (loc + 0.05, scale x 1.05), over 50 seeds the
+    total variance of the encoder gradient is below a tenth of the plain
+    estimator's (measured: about 0.013 for stl, 0.0006 for dreg)."""
     def variance(objective):
-        draws = np.stack([encoder_gradient(objective, 4, s, shift=0.05, stretch=1.05) for s in range(200)])
+        draws = np.stack([encoder_gradient(objective, 4, s, shift=0.05, stretch=1.05) for s in range(50)])
         return draws.var(axis=0).sum()
 
-    assert variance(name) < 0.25 * variance(PLAIN[name])
+    assert variance(name) < 0.1 * variance(PLAIN[name])
 
 
 def test_stl_and_dreg_refuse_a_flow_posterior():
