@@ -8,14 +8,36 @@ from tfpvae import checks
 from tfpvae.families.relaxed_categorical import RelaxedCategorical
 
 
-def ramp_length(steps, epochs):
-    """The one of steps and epochs given, checked to be a positive int."""
-    if (steps is None) == (epochs is None):
-        raise ValueError(f"give exactly one of steps and epochs; received steps={steps!r}, epochs={epochs!r}")
-    return checks.positive_int(steps if steps is not None else epochs, "the ramp length")
+class Ramp(keras.callbacks.Callback):
+    """A schedule over the first `steps` training batches or the first `epochs`
+    epochs: `set_fraction(f)` is called with the fraction f of it done (t the
+    optimizer's step count for `steps`, so a second `fit` continues).
+
+    Args:
+      steps: length in batches; or
+      epochs: length in epochs.
+    """
+
+    def __init__(self, steps=None, epochs=None):
+        super().__init__()
+        if (steps is None) == (epochs is None):
+            raise ValueError(f"give exactly one of steps and epochs; received steps={steps!r}, epochs={epochs!r}")
+        checks.positive_int(steps if steps is not None else epochs, "the ramp length")
+        self.steps, self.epochs = steps, epochs
+
+    def set_fraction(self, fraction):
+        raise NotImplementedError
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.epochs is not None:
+            self.set_fraction(epoch / self.epochs)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.steps is not None:
+            self.set_fraction(int(self.model.optimizer.iterations.numpy()) / self.steps)
 
 
-class KLWarmup(keras.callbacks.Callback):
+class KLWarmup(Ramp):
     """Ramps the KL weight beta linearly from 0 to the objective's `beta`.
 
     Over the first `steps` training batches, or the first `epochs` epochs
@@ -28,24 +50,11 @@ class KLWarmup(keras.callbacks.Callback):
       >>> vae.fit(x, epochs=20, callbacks=[tfpvae.callbacks.KLWarmup(epochs=5)])
     """
 
-    def __init__(self, steps=None, epochs=None):
-        super().__init__()
-        ramp_length(steps, epochs)
-        self.steps, self.epochs = steps, epochs
-
     def set_fraction(self, fraction):
         self.model.kl_weight.assign(self.model.objective.beta * min(1.0, fraction))
 
-    def on_epoch_begin(self, epoch, logs=None):
-        if self.epochs is not None:
-            self.set_fraction(epoch / self.epochs)
 
-    def on_train_batch_begin(self, batch, logs=None):
-        if self.steps is not None:
-            self.set_fraction(int(self.model.optimizer.iterations.numpy()) / self.steps)
-
-
-class TemperatureAnnealing(keras.callbacks.Callback):
+class TemperatureAnnealing(Ramp):
     """Lowers a `relaxed_categorical` posterior's temperature during training.
 
     lambda_t = lambda_0 (final / lambda_0)^min(1, t / steps), the exponential
@@ -67,11 +76,8 @@ class TemperatureAnnealing(keras.callbacks.Callback):
     """
 
     def __init__(self, final=0.5, steps=None, epochs=None):
-        super().__init__()
-        if isinstance(final, bool) or not isinstance(final, (int, float)) or not final > 0:
-            raise ValueError(f"final must be a temperature > 0; received {final!r}")
-        ramp_length(steps, epochs)
-        self.final, self.steps, self.epochs = float(final), steps, epochs
+        super().__init__(steps=steps, epochs=epochs)
+        self.final = checks.real(final, "final", strict=True)
 
     def on_train_begin(self, logs=None):
         layer = self.model.posterior_layer
@@ -84,14 +90,6 @@ class TemperatureAnnealing(keras.callbacks.Callback):
         family = self.layer.family
         temperature = family.temperature * (self.final / family.temperature) ** min(1.0, fraction)
         self.layer.shared.assign(family.temperature_weights(temperature))
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if self.epochs is not None:
-            self.set_fraction(epoch / self.epochs)
-
-    def on_train_batch_begin(self, batch, logs=None):
-        if self.steps is not None:
-            self.set_fraction(int(self.model.optimizer.iterations.numpy()) / self.steps)
 
 
 class StopOnNaN(keras.callbacks.Callback):
