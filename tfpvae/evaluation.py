@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfpvae.hierarchy import Chain
 from tfpvae.objectives import aggregate, bounds
 
 tfd = tfp.distributions
@@ -59,7 +60,9 @@ def generate(vae, n, seed, c=None):
     and the exported `sample` signature draw alike.
     """
     prior_seed, likelihood_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-    z = vae.prior_layer.family.draw(vae.prior(), n, prior_seed)
+    prior = vae.prior()
+    z = prior.sample(n, seed=prior_seed) if isinstance(prior, Chain) else vae.prior_layer.family.draw(
+        prior, n, prior_seed)
     return vae.likelihood_of(z, c), likelihood_seed
 
 
@@ -69,7 +72,10 @@ def reconstruction(vae, x, c=None):
 
 
 def center(q):
-    """E_q[z] where TFP computes it; for a flow, the flow of its base mean."""
+    """E_q[z] where TFP computes it; for a flow, the flow of its base mean;
+    for a stack, the levels' centers passed up the chain (`Chain.center`)."""
+    if isinstance(q, Chain):
+        return q.center(center)
     try:
         return q.mean()
     except NotImplementedError:

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfpvae import checks, compat, conditioning, evaluation, networks, objectives, saved_model
+from tfpvae import checks, compat, conditioning, evaluation, hierarchy, networks, objectives, saved_model
 from tfpvae.data import feeding
 from tfpvae.layers import Likelihood, Posterior, Prior
 from tfpvae.metrics import Means
@@ -25,13 +25,22 @@ class VAE(keras.Model):
 
     Args:
       event_shape: shape of one x, e.g. (28, 28, 1).
-      latent_dim: size of z.
-      prior: prior family spec (`tfpvae.families.names()["prior"]`).
-      posterior: posterior family spec.
+      latent_dim: size of z; or a list [d_1, ..., d_L] for a stack of L
+        stochastic layers, z_1 next to x (see `tfpvae.hierarchy`):
+        q(z|x) = q(z_1|x) prod_l q(z_l|z_{l-1}) and
+        p(z) = p(z_L) prod_l p(z_l|z_{l+1}), each p(z_l|z_{l+1}) a diagonal
+        Gaussian. z is then the levels concatenated, [..., d_1 + ... + d_L].
+      prior: prior family spec (`tfpvae.families.names()["prior"]`), the top
+        level's p(z_L) in a stack.
+      posterior: posterior family spec; for a stack, one for every level or a
+        list of one per level.
       likelihood: likelihood family spec.
       encoder: a network spec ("mlp", "conv", or a dict) or a Keras layer
-        mapping x to features.
-      decoder: the same, mapping z to features.
+        mapping x to features; for a stack, a list of one per level, the l-th
+        mapping z_{l-1} (x for l = 1) to the features of q(z_l|.), or one
+        spec for every level.
+      decoder: the same, mapping z to features; for a stack, the l-th maps
+        z_l to the features of p(z_{l-1}|z_l) (p(x|z_1) for l = 1).
       kl: "auto" (analytic when TFP registers KL(q || p), else Monte Carlo),
         "analytic" or "mc".
       num_samples: L, draws of z per example in the ELBO (k in the IWAE bound).
@@ -54,6 +63,9 @@ class VAE(keras.Model):
       >>> vae.compile(optimizer="adam")
       >>> vae.fit(x_train, epochs=10, validation_data=x_val)
       >>> vae.elbo(x_val)   # per-example ELBO, numpy [N]
+      >>> two_level = tfpvae.VAE(event_shape=(784,), latent_dim=[100, 50],
+      ...     encoder=[{"name": "mlp", "units": [100, 100]}, {"name": "mlp", "units": [50, 50]}],
+      ...     decoder=[{"name": "mlp", "units": [100, 100]}, {"name": "mlp", "units": [50, 50]}])
     """
 
     def __init__(self, event_shape, latent_dim, prior="normal", posterior="normal",
@@ -63,21 +75,14 @@ class VAE(keras.Model):
         super().__init__(**kwargs)
         self.objective = objectives.with_weights(objective, beta, free_bits)
         self.event_shape = checks.shape_tuple(event_shape, "event_shape")
-        self.latent_dim = checks.positive_int(latent_dim, "latent_dim")
+        self.latent_sizes = hierarchy.sizes(latent_dim)
+        self.latent_dim = list(self.latent_sizes) if isinstance(latent_dim, (list, tuple)) else self.latent_sizes[0]
         self.num_samples = checks.positive_int(num_samples, "num_samples")
         self.seed = checks.seed(seed)
         self.context_dim = checks.non_negative_int(context_dim, "context_dim")
         self.kl = bounds.check_kl(kl)
-        self.encoder_net = networks.build(deserialize(encoder), "encoder", self.event_shape, latent_dim)
-        self.decoder_net = networks.build(deserialize(decoder), "decoder", self.event_shape, latent_dim)
-        self.encoder_spec, self.decoder_spec = serialize(encoder), serialize(decoder)
-        self.posterior_layer = Posterior(posterior, latent_dim, name="posterior")
-        self.likelihood_layer = Likelihood(likelihood, self.event_shape, name="likelihood")
-        self.prior_layer = Prior(prior, latent_dim, data_shape=self.event_shape, name="prior")
-        if self.context_dim and self.prior_layer.family.needs_encoder:
-            raise ValueError(f"prior {self.prior_layer.family.name!r} encodes pseudo-inputs without a "
-                             f"context, so it cannot be used with context_dim={self.context_dim}")
-        self.flat_context = len(self.event_shape) == 1 or networks.is_mlp(encoder)
+        self._make_layers(encoder, decoder, prior, posterior, likelihood)
+        self.flat_context = len(self.event_shape) == 1 or networks.is_mlp(self.encoder_spec_of(0))
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
         self.kl_weight = self.add_weight(shape=(), initializer=keras.initializers.Constant(self.objective.beta),
                                          trainable=False, name="kl_weight")
@@ -86,18 +91,80 @@ class VAE(keras.Model):
         self._graph_functions, self.jit_update = {}, False
         self.build()
 
+    def _make_layers(self, encoder, decoder, prior, posterior, likelihood):
+        """The networks and distribution layers of every level.
+
+        Level 1 (next to x) keeps the one-level model's names: `encoder_net`,
+        `posterior_layer`, `decoder_net`, `likelihood_layer`; `prior_layer`
+        is the top level's p(z_L). Levels l = 2..L add `upper_encoders` and
+        `upper_posteriors` (z_{l-1} -> q(z_l|z_{l-1})), and `upper_decoders`
+        and `conditional_priors` (z_l -> p(z_{l-1}|z_l)).
+        """
+        levels, sizes = len(self.latent_sizes), self.latent_sizes
+        encoders = hierarchy.per_level(encoder, levels, "encoder", allow_layer=False)
+        decoders = hierarchy.per_level(decoder, levels, "decoder", allow_layer=False)
+        posteriors = hierarchy.per_level(posterior, levels, "posterior")
+        self.encoder_spec = [serialize(e) for e in encoder] if isinstance(encoder, (list, tuple)) else serialize(encoder)
+        self.decoder_spec = [serialize(d) for d in decoder] if isinstance(decoder, (list, tuple)) else serialize(decoder)
+        self.encoder_net = networks.build(deserialize(encoders[0]), "encoder", self.event_shape, sizes[0])
+        self.decoder_net = networks.build(deserialize(decoders[0]), "decoder", self.event_shape, sizes[0])
+        self.posterior_layer = Posterior(posteriors[0], sizes[0], name="posterior")
+        self.likelihood_layer = Likelihood(likelihood, self.event_shape, name="likelihood")
+        self.prior_layer = Prior(prior, sizes[-1], data_shape=self.event_shape, name="prior")
+        self.upper_encoders = [networks.build(deserialize(encoders[l]), "encoder", (sizes[l - 1],), sizes[l],
+                                              name=f"encoder_{l + 1}") for l in range(1, levels)]
+        self.upper_posteriors = [Posterior(posteriors[l], sizes[l], name=f"posterior_{l + 1}")
+                                 for l in range(1, levels)]
+        self.upper_decoders = [networks.build(deserialize(decoders[l]), "decoder", (sizes[l - 1],), sizes[l],
+                                              name=f"decoder_{l + 1}") for l in range(1, levels)]
+        self.conditional_priors = [Posterior("normal", sizes[l - 1], name=f"conditional_prior_{l}")
+                                   for l in range(1, levels)]
+        if self.prior_layer.family.needs_encoder and levels > 1:
+            raise ValueError(f"prior {self.prior_layer.family.name!r} is built from q(z|x) at pseudo-inputs, "
+                             f"which a stack of {levels} latent layers does not support; choose another "
+                             f"prior for latent_dim={self.latent_dim}")
+        if self.context_dim and self.prior_layer.family.needs_encoder:
+            raise ValueError(f"prior {self.prior_layer.family.name!r} encodes pseudo-inputs without a "
+                             f"context, so it cannot be used with context_dim={self.context_dim}")
+
+    def encoder_spec_of(self, level):
+        """The encoder spec of a level (0 is next to x)."""
+        spec = self.encoder_spec
+        return deserialize(spec[level] if isinstance(spec, list) else spec)
+
+    @property
+    def latent_size(self):
+        """Size of z: latent_dim, or the sum of a stack's levels."""
+        return sum(self.latent_sizes)
+
+    def _level_pairs(self):
+        """(posterior family, prior family) of each level, bottom first; below
+        the top, the prior is the conditional Gaussian p(z_l|z_{l+1})."""
+        posteriors = [self.posterior_layer.family] + [layer.family for layer in self.upper_posteriors]
+        priors = [layer.family for layer in self.conditional_priors] + [self.prior_layer.family]
+        return list(zip(posteriors, priors))
+
     def _checked_forms(self):
-        """The KL form of (q, p), checked with the objective on a q of the
-        posterior family; no network runs."""
-        posterior, prior = self.posterior_layer.family, self.prior_layer.family
-        if not prior.needs_encoder and prior.latent_space() != posterior.latent_space():
-            raise ValueError(f"posterior {posterior.name!r} draws z in {posterior.latent_space()}, but prior "
-                             f"{prior.name!r} is a distribution over {prior.latent_space()}; choose a "
-                             f"posterior and a prior over the same space")
-        q = posterior.example(self.latent_dim)
-        p = prior.example(self.latent_dim, posterior=posterior)
+        """The KL form of (q, p) (one per level for a stack), checked with the
+        objective on q of the posterior families; no network runs."""
+        examples = []
+        for size, (posterior, prior) in zip(self.latent_sizes, self._level_pairs()):
+            if not prior.needs_encoder and prior.latent_space() != posterior.latent_space():
+                raise ValueError(f"posterior {posterior.name!r} draws z in {posterior.latent_space()}, but prior "
+                                 f"{prior.name!r} is a distribution over {prior.latent_space()}; choose a "
+                                 f"posterior and a prior over the same space")
+            q, p = posterior.example(size), prior.example(size, posterior=posterior)
+            self.objective.check(q, p)
+            examples.append((q, p))
+        if len(examples) == 1:
+            return bounds.kl_form(*examples[0], self.kl)
+        levels = len(examples)
+        q = hierarchy.Chain(examples[0][0], [lambda z, q=q: q for q, _ in examples[1:]], self.latent_sizes,
+                            range(levels))
+        p = hierarchy.Chain(examples[-1][1], [lambda z, p=p: p for _, p in reversed(examples[:-1])],
+                            self.latent_sizes, reversed(range(levels)))
         self.objective.check(q, p)
-        return bounds.kl_form(q, p, self.kl)
+        return tuple(bounds.kl_form(q, p, self.kl) for q, p in examples)
 
     def build(self, input_shape=None):
         """Builds every weight from the shapes of x, z and c, those of parts a
@@ -106,9 +173,13 @@ class VAE(keras.Model):
             x_shape = (None, math.prod(self.event_shape) + self.context_dim)
         else:
             x_shape = (None, *self.event_shape[:-1], self.event_shape[-1] + self.context_dim)
-        z_shape = (None, self.latent_dim + self.context_dim)
-        for network, shape, head in ((self.encoder_net, x_shape, self.posterior_layer),
-                                     (self.decoder_net, z_shape, self.likelihood_layer)):
+        z_shape = (None, self.latent_sizes[0] + self.context_dim)
+        parts = [(self.encoder_net, x_shape, self.posterior_layer), (self.decoder_net, z_shape, self.likelihood_layer)]
+        for l in range(1, len(self.latent_sizes)):
+            parts += [(self.upper_encoders[l - 1], (None, self.latent_sizes[l - 1] + self.context_dim),
+                       self.upper_posteriors[l - 1]),
+                      (self.upper_decoders[l - 1], (None, self.latent_sizes[l]), self.conditional_priors[l - 1])]
+        for network, shape, head in parts:
             if not network.built:
                 network.build(shape)
             if not head.built:
@@ -120,36 +191,60 @@ class VAE(keras.Model):
     # --- the model's distributions -------------------------------------------
 
     def prior(self):
-        """p(z), a `tfd.Distribution` over R^latent_dim."""
-        return self.prior_layer(encode=self.posterior_of)
+        """p(z), a `tfd.Distribution` over R^latent_dim (a `hierarchy.Chain`
+        over the levels for a stack)."""
+        return self.prior_of()
+
+    def prior_of(self, training=False):
+        """p(z); in a stack, p(z_L) prod_l p(z_l|z_{l+1}) drawn top-down."""
+        top = self.prior_layer(encode=self.posterior_of)
+        if len(self.latent_sizes) == 1:
+            return top
+        steps = [lambda z, l=l: self._level(self.upper_decoders[l], self.conditional_priors[l], z, None, training)
+                 for l in reversed(range(len(self.upper_decoders)))]
+        return hierarchy.Chain(top, steps, self.latent_sizes, reversed(range(len(self.latent_sizes))))
 
     def encode(self, x, c=None, training=False):
-        """q(z|x) (q(z|x, c) for a conditional VAE), a `tfd.Distribution` with batch shape [B]."""
+        """q(z|x) (q(z|x, c) for a conditional VAE), a `tfd.Distribution` with
+        batch shape [B]; for a stack, a `hierarchy.Chain` over the levels
+        (`.levels(z)` gives each level's distribution)."""
         x = self._checked_x(x)
         return self.posterior_of(tf.cast(x, tf.float32), self._context(c, x.shape[0]), training=training)
 
     def posterior_of(self, x, c=None, training=False):
         """q(z|x, c) for a float32 tensor x and context features c (or None), unchecked."""
         inputs = x if c is None else conditioning.joined_x(x, c, self.flat_context)
-        return self.posterior_layer(self.encoder_net(inputs, training=training))
+        q = self.posterior_layer(self.encoder_net(inputs, training=training))
+        if len(self.latent_sizes) == 1:
+            return q
+        steps = [lambda z, l=l: self._level(self.upper_encoders[l], self.upper_posteriors[l], z, c, training)
+                 for l in range(len(self.upper_encoders))]
+        return hierarchy.Chain(q, steps, self.latent_sizes, range(len(self.latent_sizes)))
 
     def decode(self, z, c=None, training=False):
-        """p(x|z) (p(x|z, c)) for z of shape [..., latent_dim]; batch shape z.shape[:-1]."""
+        """p(x|z) (p(x|z, c)) for z of shape [..., latent_dim]; batch shape
+        z.shape[:-1]. For a stack, z is z_1 or all levels [..., d_1 + ... + d_L]."""
         z = tf.convert_to_tensor(z, tf.float32)
         n = z.shape[-2] if z.shape.rank and z.shape.rank > 1 else None
         return self.likelihood_of(z, self._context(c, n), training=training)
 
     def likelihood_of(self, z, c=None, training=False):
         """p(x|z, c) for z [..., latent_dim] and context features c [B, C] (or None),
-        unchecked; c is shared by the draws of z of its example."""
+        unchecked; c is shared by the draws of z of its example. A stack's
+        p(x|z_1) reads z_1 from z, all levels or z_1 alone."""
         z = tf.convert_to_tensor(z, tf.float32)
+        return self._level(self.decoder_net, self.likelihood_layer, z[..., :self.latent_sizes[0]], c, training)
+
+    def _level(self, network, head, z, c, training):
+        """The distribution `head` gives for the network's features of z
+        [..., d] (joined with c, shared by the draws of its example); its
+        batch shape is z.shape[:-1]."""
         batch_shape = tf.shape(z)[:-1]
-        inputs = tf.reshape(z, [-1, self.latent_dim])
+        inputs = tf.reshape(z, [-1, z.shape[-1]])
         if c is not None:
             c = tf.reshape(conditioning.broadcast(c, batch_shape), [-1, self.context_dim])
             inputs = conditioning.joined_z(inputs, c)
-        features = self.decoder_net(inputs, training=training)
-        return self.likelihood_layer(features, batch_shape=batch_shape)
+        return head(network(inputs, training=training), batch_shape=batch_shape)
 
     def call(self, inputs, training=False):
         """The reconstruction mean E[x | z = E_q[z]], what `predict` returns;
@@ -179,10 +274,10 @@ class VAE(keras.Model):
     def _loss(self, x, c=None, training=False):
         """The objective's `Loss` for float32 x and context features c (or None)."""
         return self.objective(objectives.Batch(
-            q=self.posterior_of(x, c, training=training), prior=self.prior(),
+            q=self.posterior_of(x, c, training=training), prior=self.prior_of(training),
             decode=lambda z: self.likelihood_of(z, c, training=training), x=x,
             num_samples=self.num_samples, kl_form=self.kl_form, seed=self.next_seed(),
-            kl_weight=self.kl_weight, latent_dim=self.latent_dim, step=self.optimizer.iterations))
+            kl_weight=self.kl_weight, latent_dim=self.latent_size, step=self.optimizer.iterations))
 
     def _record(self, loss, metrics):
         batch = {"loss": loss, **{name: tf.reduce_mean(value) for name, value in metrics.items()}}
@@ -215,7 +310,8 @@ class VAE(keras.Model):
     def _split_gradients(self, tape, loss, encoder_loss):
         """Gradients of `encoder_loss` for the inference network's weights (the
         encoder's and the posterior's) and of `loss` for every other weight."""
-        inference = {id(v) for v in self.encoder_net.trainable_variables + self.posterior_layer.trainable_variables}
+        inference = {id(v) for layer in [self.encoder_net, self.posterior_layer, *self.upper_encoders,
+                                         *self.upper_posteriors] for v in layer.trainable_variables}
         variables = self.trainable_variables
         is_inference = [id(v) in inference for v in variables]
         encoder = tape.gradient(encoder_loss, [v for v, i in zip(variables, is_inference) if i])

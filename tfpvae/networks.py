@@ -55,14 +55,15 @@ def check_options(options, where):
                          f"received {options['activation']!r}")
 
 
-def build(spec, what, event_shape, latent_dim):
-    """A Keras layer for `what` ("encoder" or "decoder") from a spec."""
+def build(spec, what, event_shape, latent_dim, name=None):
+    """A Keras layer for `what` ("encoder" or "decoder") from a spec, named
+    `name` (default: `what`)."""
     if isinstance(spec, keras.layers.Layer):
         return spec
-    name, options = spec_options(spec, what)
+    kind, options = spec_options(spec, what)
     builder = {("mlp", "encoder"): mlp_encoder, ("mlp", "decoder"): mlp_decoder,
                ("conv", "encoder"): conv_encoder, ("conv", "decoder"): conv_decoder}
-    return builder[name, what](event_shape, latent_dim, **options)
+    return builder[kind, what](event_shape, latent_dim, name=name or what, **options)
 
 
 def is_mlp(spec):
@@ -72,15 +73,15 @@ def is_mlp(spec):
     return isinstance(spec, dict) and spec.get("name") == "mlp"
 
 
-def mlp_encoder(event_shape, latent_dim, units, activation):
+def mlp_encoder(event_shape, latent_dim, name, units, activation):
     layers = [keras.layers.Flatten()]
     layers += [keras.layers.Dense(u, activation=activation) for u in units]
-    return keras.Sequential(layers, name="encoder")
+    return keras.Sequential(layers, name=name)
 
 
-def mlp_decoder(event_shape, latent_dim, units, activation):
+def mlp_decoder(event_shape, latent_dim, name, units, activation):
     layers = [keras.layers.Dense(u, activation=activation) for u in units]
-    return keras.Sequential(layers, name="decoder")
+    return keras.Sequential(layers, name=name)
 
 
 def conv_shape(event_shape, filters):
@@ -99,15 +100,15 @@ def conv_shape(event_shape, filters):
     return height // step, width // step
 
 
-def conv_encoder(event_shape, latent_dim, filters, units, activation):
+def conv_encoder(event_shape, latent_dim, name, filters, units, activation):
     conv_shape(event_shape, filters)
     conv = keras.layers.Conv2D
     layers = [conv(f, 3, strides=2, padding="same", activation=activation) for f in filters]
     layers += [keras.layers.Flatten(), keras.layers.Dense(units, activation=activation)]
-    return keras.Sequential(layers, name="encoder")
+    return keras.Sequential(layers, name=name)
 
 
-def conv_decoder(event_shape, latent_dim, filters, units, activation):
+def conv_decoder(event_shape, latent_dim, name, filters, units, activation):
     height, width = conv_shape(event_shape, filters)
     size = height * width * filters[-1]
     deconv = keras.layers.Conv2DTranspose
@@ -118,7 +119,7 @@ def conv_decoder(event_shape, latent_dim, filters, units, activation):
     ]
     layers += [deconv(f, 3, strides=2, padding="same", activation=activation)
                for f in reversed(filters)]
-    return keras.Sequential(layers, name="decoder")
+    return keras.Sequential(layers, name=name)
 
 
 __all__ = ["build", "NETWORKS"]

@@ -30,9 +30,11 @@ class Posterior(Head):
         super().__init__(family, (latent_dim,), role="posterior", **kwargs)
         self.latent_dim = latent_dim
 
-    def call(self, features):
-        """Features [N, ...] -> q(z|x) with batch shape [N]."""
+    def call(self, features, batch_shape=None):
+        """Features [N, ...] -> q(z|x) with batch shape `batch_shape` (default [N])."""
         params = self.raw_params(features)
+        if batch_shape is not None:
+            params = tf.reshape(params, tf.concat([batch_shape, tf.shape(params)[-1:]], axis=0))
         if self.shared is None:
             return self.family.distribution(params, self.event_shape)
         return self.family.distribution(params, self.event_shape, shared=tf.convert_to_tensor(self.shared))

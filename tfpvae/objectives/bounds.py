@@ -18,6 +18,8 @@ import math
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfpvae.hierarchy import Chain
+
 tfd = tfp.distributions
 tfb = tfp.bijectors
 
@@ -73,13 +75,36 @@ def is_diagonal(dist):
 
 def kl_groups(q, prior, z, form):
     """KL(q || p) per latent dimension [B, d] when both are diagonal Gaussians
-    and the form is analytic; otherwise the whole KL as one group [B, 1]."""
+    and the form is analytic; otherwise the whole KL as one group [B, 1].
+
+    For a stack (q and p `hierarchy.Chain`s, `form` one per level), each
+    level's groups at the draws z [L, B, d], side by side (`level_kl_groups`).
+    """
+    if isinstance(q, Chain):
+        return tf.concat([level_kl_groups(*level) for level in
+                          zip(q.levels(z), prior.levels(z), q.split(z), form)], axis=-1)
     if form == "analytic" and is_diagonal(q) and is_diagonal(prior):
         marginal = lambda d: tfd.Normal(d.mean(), d.stddev())  # noqa: E731
         return tfd.kl_divergence(marginal(q), marginal(prior))
     if form == "analytic":
         return tfd.kl_divergence(q, prior)[..., None]
     return tf.reduce_mean(q.log_prob(z) - prior.log_prob(z), axis=0)[..., None]
+
+
+def level_kl_groups(q, prior, z, form):
+    """One level's KL(q(z_l|.) || p(z_l|.)) groups averaged over the draws z
+    [L, B, d_l] at which q and p are evaluated: per dimension for diagonal
+    Gaussians in closed form, else one group, in closed form where `form` is
+    "analytic" (per draw of the levels they condition on), else log q - log p."""
+    draws = tf.shape(z)[:-1]
+    if form == "analytic" and is_diagonal(q) and is_diagonal(prior):
+        kl = tfd.kl_divergence(tfd.Normal(q.mean(), q.stddev()), tfd.Normal(prior.mean(), prior.stddev()))
+        return tf.reduce_mean(tf.broadcast_to(kl, tf.shape(z)), axis=0)
+    if form == "analytic":
+        kl = tf.broadcast_to(tfd.kl_divergence(q, prior), draws)
+    else:
+        kl = q.log_prob(z) - prior.log_prob(z)
+    return tf.reduce_mean(kl, axis=0)[..., None]
 
 
 def free_bits_kl(kl, nats_per_dim, latent_dim):
@@ -180,7 +205,27 @@ def without_score(q, objective="this objective"):
       ValueError: a parameter is computed by a function (a flow's network),
         so it cannot be cut; `objective` names who asked.
     """
+    if isinstance(q, Chain):
+        return q.with_levels(without_score(q.first, objective),
+                             lambda step, z: path_only(step(z), step(tf.stop_gradient(z)), objective))
     return type(q)(**{name: _stopped(value, q, objective) for name, value in q.parameters.items()})
+
+
+def path_only(at_z, at_stopped_z, objective="this objective"):
+    """A stack level's q(z_l|z_{l-1}), from its values at z_{l-1} and at
+    stop_gradient(z_{l-1}), whose parameters pass gradient through z_{l-1}
+    only: theta = theta(z) - theta(stop(z)) + stop(theta(stop(z))) has
+    theta's value, d theta / d z, and no gradient in the weights at fixed z."""
+    return type(at_z)(**{name: _path(value, at_stopped_z.parameters[name], at_z, objective)
+                         for name, value in at_z.parameters.items()})
+
+
+def _path(value, stopped, owner, objective):
+    if isinstance(value, (tfd.Distribution, tfb.Bijector)):
+        return path_only(value, stopped, objective)
+    if tf.is_tensor(value) or isinstance(value, tf.Variable):
+        return value - stopped + tf.stop_gradient(stopped)
+    return _stopped(value, owner, objective)
 
 
 def _stopped(value, owner, objective):

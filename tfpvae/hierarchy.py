@@ -1,0 +1,145 @@
+"""A stack of stochastic layers: z = (z_1, ..., z_L), z_1 next to x.
+
+Inference runs bottom-up and generation top-down (Burda et al.,
+arXiv:1509.00519, section 5):
+
+    q(z|x) = q(z_1|x) q(z_2|z_1) ... q(z_L|z_{L-1})
+    p(z)   = p(z_L) p(z_{L-1}|z_L) ... p(z_1|z_2)
+    p(x, z) = p(x|z_1) p(z)
+
+Both are a `Chain`: a distribution over the levels concatenated into one
+vector, z = [z_1, ..., z_L] of size d_1 + ... + d_L, drawn one level at a
+time by reparameterized draws. Everything that works with q(z|x) and p(z)
+through `sample` and `log_prob` (the Monte Carlo ELBO, the importance-weighted
+bounds, log p(x)) works with a stack unchanged. The KL term is taken level
+by level at the drawn z (`objectives.bounds.kl_groups`):
+
+    KL(q || p) = E_q[ sum_l KL(q(z_l|z_{l-1}) || p(z_l|z_{l+1})) ]
+
+with each level's KL in closed form where TFP has one for the pair.
+"""
+
+import functools
+import numbers
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+tfd = tfp.distributions
+
+
+class Chain(tfd.Distribution):
+    """A distribution over z = [z_1, ..., z_L] drawn one level at a time.
+
+    The level `order[0]` is drawn from `first`; then level `order[i + 1]`
+    from `steps[i](z_{order[i]})`, a distribution whose batch shape is the
+    leading shape of its input. Levels are laid out bottom first whatever the
+    order of drawing.
+
+    Args:
+      first: the distribution of the level drawn first, batch shape [B].
+      steps: one function per later level, from the level drawn before it
+        ([..., d]) to a distribution with batch shape [...].
+      sizes: d_l of each level, bottom first.
+      order: the levels in the order they are drawn (0 is the bottom).
+
+    Example:
+      >>> q = Chain(q1, [lambda z1: q2_given(z1)], sizes=[100, 50], order=[0, 1])
+      >>> z = q.sample(5, seed=(1, 2))     # [5, B, 150]
+      >>> q.log_prob(z)                    # log q(z_1|x) + log q(z_2|z_1), [5, B]
+    """
+
+    def __init__(self, first, steps, sizes, order, name="Chain"):
+        parameters = dict(locals())
+        self.first, self.steps = first, tuple(steps)
+        self.sizes, self.order = tuple(int(s) for s in sizes), tuple(int(i) for i in order)
+        if len(self.steps) != len(self.sizes) - 1 or sorted(self.order) != list(range(len(self.sizes))):
+            raise ValueError(f"a Chain of {len(self.sizes)} levels needs {len(self.sizes) - 1} steps and an "
+                             f"order of the levels 0..{len(self.sizes) - 1}; received {len(self.steps)} "
+                             f"steps and order {list(self.order)}")
+        super().__init__(dtype=first.dtype, reparameterization_type=first.reparameterization_type,
+                         validate_args=False, allow_nan_stats=True, parameters=parameters, name=name)
+
+    def split(self, z):
+        """The levels of z [..., sum(sizes)], bottom first."""
+        return tf.split(z, self.sizes, axis=-1)
+
+    def levels(self, z):
+        """Each level's conditional distribution at z, bottom first: the
+        first level's as it is, every other given its parent level in z."""
+        parts = self.split(z)
+        found = {self.order[0]: self.first}
+        for i, step in enumerate(self.steps):
+            found[self.order[i + 1]] = step(parts[self.order[i]])
+        return [found[level] for level in range(len(self.sizes))]
+
+    def center(self, center_of):
+        """The levels' centers passed along the chain: z_l = center_of(level l
+        given its parent's center). For the bottom-up q(z|x), E_q[z_1] and
+        E[z_l | z_{l-1} = the center below]."""
+        found = {self.order[0]: center_of(self.first)}
+        for i, step in enumerate(self.steps):
+            found[self.order[i + 1]] = center_of(step(found[self.order[i]]))
+        return tf.concat([found[level] for level in range(len(self.sizes))], axis=-1)
+
+    def with_levels(self, first, step):
+        """The same chain with `first` in place of the first level and each
+        step s replaced by `step(s, z)`."""
+        return Chain(first, [functools.partial(step, s) for s in self.steps], self.sizes, self.order)
+
+    def _batch_shape(self):
+        return self.first.batch_shape
+
+    def _batch_shape_tensor(self):
+        return self.first.batch_shape_tensor()
+
+    def _event_shape(self):
+        return tf.TensorShape([sum(self.sizes)])
+
+    def _event_shape_tensor(self):
+        return tf.constant([sum(self.sizes)], tf.int32)
+
+    def _sample_n(self, n, seed=None):
+        seeds = tfp.random.split_seed(tfp.random.sanitize_seed(seed), n=len(self.sizes))
+        found = {self.order[0]: self.first.sample(n, seed=seeds[0])}
+        for i, step in enumerate(self.steps):
+            found[self.order[i + 1]] = step(found[self.order[i]]).sample(seed=seeds[i + 1])
+        return tf.concat([found[level] for level in range(len(self.sizes))], axis=-1)
+
+    def _log_prob(self, z):
+        # The levels' batch shapes broadcast: the first's is [B], the others' that of z.
+        return functools.reduce(tf.add, [level.log_prob(part) for level, part in zip(self.levels(z), self.split(z))])
+
+
+def sizes(latent_dim):
+    """The levels' sizes, bottom first, of an int or a list of ints.
+
+    Raises:
+      ValueError: anything but a positive int or a non-empty list of them.
+    """
+    values = [latent_dim] if isinstance(latent_dim, numbers.Integral) else latent_dim
+    valid = isinstance(values, (list, tuple)) and values and all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in values)
+    if not valid or isinstance(latent_dim, bool):
+        raise ValueError(f"latent_dim must be a positive int or a non-empty list of positive ints "
+                         f"(one per stochastic layer, the one next to x first); received {latent_dim!r}")
+    return tuple(int(v) for v in values)
+
+
+def per_level(spec, levels, what, allow_layer=True):
+    """One spec per level: a list of `levels` specs as it is, any other spec repeated.
+
+    Raises:
+      ValueError: a list of another length, or one Keras layer (which cannot
+        serve levels of different sizes) given for several levels.
+    """
+    if isinstance(spec, (list, tuple)) and not isinstance(spec, str):
+        if len(spec) != levels:
+            raise ValueError(f"{what} must be one spec for every level or a list of {levels} (one per "
+                             f"level, the one next to x first); received a list of {len(spec)}")
+        return list(spec)
+    if levels > 1 and not allow_layer and not isinstance(spec, (str, dict)):
+        raise ValueError(f"{what}: a Keras layer serves one level; for {levels} levels give a list of "
+                         f"{levels} layers or specs; received {spec!r}")
+    return [spec] * levels
+
