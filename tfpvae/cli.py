@@ -77,7 +77,9 @@ def flag_config(args):
     layer = {}
     for section, options in config.OPTIONS.items():
         values = {key: getattr(args, key) for key in options if getattr(args, key) is not None}
-        layer[section] = {k: config.parse_spec(v) if options[k].kind == "spec" else v for k, v in values.items()}
+        parse = {"spec": config.parse_spec, "sizes": config.parse_sizes}
+        layer[section] = {k: parse[options[k].kind](v) if options[k].kind in parse else v
+                          for k, v in values.items()}
     return layer
 
 

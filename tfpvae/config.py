@@ -23,12 +23,14 @@ BINARIZE = ("auto", "dynamic", "static", "none")
 STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
 
 Option = collections.namedtuple("Option", ["default", "kind", "help", "choices"])
-"""One config key: its default, its kind (int, float, str or "spec" for a name
-or a JSON object), what it does and, where the values are names, the names."""
+"""One config key: its default, its kind (int, float, str, "spec" for a name
+or a JSON object, or "sizes" for an int or a list of ints), what it does and,
+where the values are names, the names."""
 
 OPTIONS = {
     "model": {
-        "latent_dim": Option(8, int, "dimension of the latent z", None),
+        "latent_dim": Option(8, "sizes", "dimension of the latent z; a list such as 100,50 for a stack of "
+                             "latent layers, the one next to x first", None),
         "prior": Option("normal", "spec", "the prior p(z)", families.names()["prior"]),
         "posterior": Option("normal", "spec", "the approximate posterior q(z|x)",
                             families.names()["posterior"]),
@@ -70,7 +72,8 @@ def describe(option):
     """What a config key does, its choices and its default, in one sentence."""
     text = option.help
     if option.kind == "spec":
-        text += f"; a name ({', '.join(option.choices)}) or a JSON object {{\"name\": ..., options}}"
+        text += (f"; a name ({', '.join(option.choices)}) or a JSON object {{\"name\": ..., options}}, "
+                 f"or for a stack of latent layers a JSON list of one per level")
     elif option.choices:
         text += f"; one of {', '.join(option.choices)}"
     return f"{text} (default: {option.default})"
@@ -146,14 +149,28 @@ def binarization(config):
 
 
 def parse_spec(text):
-    """A family or network spec from the command line: a name or a JSON object."""
+    """A family or network spec from the command line: a name, a JSON object,
+    or a JSON list of names and objects (one per level of a stack)."""
     text = text.strip()
-    if not text.startswith("{"):
+    if not text.startswith(("{", "[")):
         return text
     try:
         spec = json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"spec {text!r} is not a name or valid JSON: {error}") from None
-    if not isinstance(spec, dict) or "name" not in spec:
-        raise ValueError(f"a JSON spec must be an object with a 'name' key; received {text!r}")
+    for part in spec if isinstance(spec, list) else [spec]:
+        if not (isinstance(part, str) or isinstance(part, dict) and "name" in part):
+            raise ValueError(f"a JSON spec must be an object with a 'name' key, or a list of names and such "
+                             f"objects; received {text!r}")
     return spec
+
+
+def parse_sizes(text):
+    """latent_dim from the command line: "8", or "100,50" for a stack of levels."""
+    parts = text.strip().strip("[]").split(",")
+    try:
+        sizes = [int(part) for part in parts]
+    except ValueError:
+        raise ValueError(f"latent_dim must be an int or comma-separated ints such as 100,50; "
+                         f"received {text!r}") from None
+    return sizes[0] if len(sizes) == 1 else sizes

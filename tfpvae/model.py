@@ -145,8 +145,10 @@ class VAE(keras.Model):
         return list(zip(posteriors, priors))
 
     def _checked_forms(self):
-        """The KL form of (q, p) (one per level for a stack), checked with the
-        objective on q of the posterior families; no network runs."""
+        """The KL form of (q, p), checked with the objective on q of the
+        posterior families; no network runs. A stack has one per level: the
+        top level's as `kl` asks (closed form where TFP has one), Monte Carlo
+        below (see `hierarchy`)."""
         examples = []
         for size, (posterior, prior) in zip(self.latent_sizes, self._level_pairs()):
             if not prior.needs_encoder and prior.latent_space() != posterior.latent_space():
@@ -156,15 +158,18 @@ class VAE(keras.Model):
             q, p = posterior.example(size), prior.example(size, posterior=posterior)
             self.objective.check(q, p)
             examples.append((q, p))
+        top = bounds.kl_form(*examples[-1], self.kl)
         if len(examples) == 1:
-            return bounds.kl_form(*examples[0], self.kl)
+            return top
         levels = len(examples)
         q = hierarchy.Chain(examples[0][0], [lambda z, q=q: q for q, _ in examples[1:]], self.latent_sizes,
                             range(levels))
         p = hierarchy.Chain(examples[-1][1], [lambda z, p=p: p for _, p in reversed(examples[:-1])],
                             self.latent_sizes, reversed(range(levels)))
         self.objective.check(q, p)
-        return tuple(bounds.kl_form(q, p, self.kl) for q, p in examples)
+        # Below the top, p(z_l|z_{l+1}) conditions on a level drawn after z_l, so
+        # E_q[log q(z_l|z_{l-1}) - log p(z_l|z_{l+1})] has no closed form in z_{l+1}.
+        return ("mc",) * (levels - 1) + (top,)
 
     def build(self, input_shape=None):
         """Builds every weight from the shapes of x, z and c, those of parts a

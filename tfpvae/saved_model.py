@@ -20,6 +20,12 @@ A conditional VAE (`context_dim` C > 0) takes its context as one more input,
 `c` [B, C] float32 (class labels one-hot), in every signature that reads x or
 z; its `sample` signature takes `c` [n, C] and `seed`, one sample per row of c.
 
+For a stack of latent layers (`latent_dim=[d_1, ..., d_L]`), z is the levels
+side by side, d = d_1 + ... + d_L; `encode` also returns each level's
+parameters, `mean_l` and `stddev_l` [B, d_l] for l = 1..L, of q(z_1|x) and
+of q(z_l|z_{l-1}) at the returned z; `mean` is `Chain.center`, what
+`reconstruct` decodes.
+
 `encode` has no `stddev` for a posterior whose stddev TFP does not compute in
 closed form (a flow, `iaf`); its `mean` is then the flow of the base mean, the
 point `reconstruct` decodes.
@@ -86,7 +92,7 @@ def traced_signatures(vae):
       A dict of concrete functions; `serving_default` is `reconstruct`.
     """
     x = tf.TensorSpec([None, *vae.event_shape], tf.float32, name="x")
-    z = tf.TensorSpec([None, vae.latent_dim], tf.float32, name="z")
+    z = tf.TensorSpec([None, vae.latent_size], tf.float32, name="z")
     num_samples = tf.TensorSpec([], tf.int32, name="num_samples")
     seed = tf.TensorSpec([], tf.int32, name="seed")
     c = [tf.TensorSpec([None, vae.context_dim], tf.float32, name="c")] if vae.context_dim else []
@@ -147,7 +153,14 @@ def signature_functions(vae):
 
     def encode(x, seed, c=None):
         q = vae.posterior_of(x, c)
-        return {"mean": evaluation.center(q), **evaluation.stddev_of(q), "z": q.sample(seed=seed_pair(seed))}
+        z = q.sample(seed=seed_pair(seed))
+        if len(vae.latent_sizes) == 1:
+            return {"mean": evaluation.center(q), **evaluation.stddev_of(q), "z": z}
+        levels = {}
+        for number, level in enumerate(q.levels(z), start=1):
+            levels[f"mean_{number}"] = evaluation.center(level)
+            levels.update({f"{name}_{number}": value for name, value in evaluation.stddev_of(level).items()})
+        return {"mean": evaluation.center(q), "z": z, **levels}
 
     def decode(z, seed, c=None):
         px = vae.likelihood_of(z, c)

@@ -78,7 +78,8 @@ def kl_groups(q, prior, z, form):
     and the form is analytic; otherwise the whole KL as one group [B, 1].
 
     For a stack (q and p `hierarchy.Chain`s, `form` one per level), each
-    level's groups at the draws z [L, B, d], side by side (`level_kl_groups`).
+    level's groups at the draws z [L, B, d], side by side (`level_kl_groups`):
+    per dimension where every level is a pair of diagonal Gaussians.
     """
     if isinstance(q, Chain):
         return tf.concat([level_kl_groups(*level) for level in
@@ -92,16 +93,17 @@ def kl_groups(q, prior, z, form):
 
 
 def level_kl_groups(q, prior, z, form):
-    """One level's KL(q(z_l|.) || p(z_l|.)) groups averaged over the draws z
-    [L, B, d_l] at which q and p are evaluated: per dimension for diagonal
-    Gaussians in closed form, else one group, in closed form where `form` is
-    "analytic" (per draw of the levels they condition on), else log q - log p."""
-    draws = tf.shape(z)[:-1]
-    if form == "analytic" and is_diagonal(q) and is_diagonal(prior):
-        kl = tfd.kl_divergence(tfd.Normal(q.mean(), q.stddev()), tfd.Normal(prior.mean(), prior.stddev()))
-        return tf.reduce_mean(tf.broadcast_to(kl, tf.shape(z)), axis=0)
+    """One level's E_q[log q(z_l|.) - log p(z_l|.)] from the draws z [L, B, d_l]
+    at which q and p are evaluated, [B, G]: per dimension when both are
+    diagonal Gaussians, else one group; in closed form given the levels they
+    condition on where `form` is "analytic", else from the draws."""
+    if is_diagonal(q) and is_diagonal(prior):
+        q, prior = tfd.Normal(q.mean(), q.stddev()), tfd.Normal(prior.mean(), prior.stddev())
+        if form == "analytic":
+            return tf.reduce_mean(tf.broadcast_to(tfd.kl_divergence(q, prior), tf.shape(z)), axis=0)
+        return tf.reduce_mean(q.log_prob(z) - prior.log_prob(z), axis=0)
     if form == "analytic":
-        kl = tf.broadcast_to(tfd.kl_divergence(q, prior), draws)
+        kl = tf.broadcast_to(tfd.kl_divergence(q, prior), tf.shape(z)[:-1])
     else:
         kl = q.log_prob(z) - prior.log_prob(z)
     return tf.reduce_mean(kl, axis=0)[..., None]
