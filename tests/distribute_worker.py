@@ -1,6 +1,6 @@
 """Trains a small VAE under a tf.distribute strategy and writes what it saw as JSON.
 
-    python distribute_worker.py mirrored OUT.json
+    python distribute_worker.py mirrored OUT.json [stack]
     TF_CONFIG=... python distribute_worker.py multiworker OUT.json
 
 Run in its own process: logical devices must be set before TensorFlow starts.
@@ -24,12 +24,15 @@ import tfpvae  # noqa: E402
 
 X = (np.random.RandomState(0).uniform(size=(800, 16)) < 0.3).astype("float32")
 SMALL = {"name": "mlp", "units": [16]}
+# A two-level stack of latent layers with "stack" as the third argument.
+LEVELS = {"latent_dim": [2, 2], "encoder": [SMALL, SMALL], "decoder": [SMALL, SMALL]} if sys.argv[3:] == [
+    "stack"] else {"latent_dim": 2, "encoder": SMALL, "decoder": SMALL}
 
 
 def build(strategy):
     keras.utils.set_random_seed(0)
     with strategy.scope():
-        vae = tfpvae.VAE(event_shape=(16,), latent_dim=2, encoder=SMALL, decoder=SMALL, num_samples=16)
+        vae = tfpvae.VAE(event_shape=(16,), num_samples=16, **LEVELS)
         vae.compile(optimizer=keras.optimizers.Adam(1e-2))
     return vae
 

@@ -202,3 +202,19 @@ def test_flags_left_out_take_the_config_defaults():
 
     args = cli.parser().parse_args(["train"])
     assert config.merge(cli.flag_config(args)) == config.DEFAULTS
+
+
+def test_a_stack_of_latent_layers_trains_evaluates_and_exports_from_flags(tmp_path):
+    """`--latent-dim 4,2` with a JSON list of one encoder and decoder per level."""
+    run = tmp_path / "stack"
+    levels = '[{"name": "mlp", "units": [16]}, {"name": "mlp", "units": [8]}]'
+    tfpvae("train", "--epochs", "1", "--latent-dim", "4,2", "--encoder", levels, "--decoder", levels,
+           "--objective", "iwae", "--num-samples", "2", "--output", run)
+    saved = json.loads((run / "config.json").read_text())["model"]
+    assert saved["latent_dim"] == [4, 2] and saved["encoder"][1] == {"name": "mlp", "units": [8]}
+    result = json.loads(tfpvae("evaluate", run, "--num-samples", "20", "--json").stdout)
+    assert result["log_likelihood"] > result["elbo"] and result["active_units"] <= 6
+    tfpvae("export", run, tmp_path / "export")
+    assert (tmp_path / "export" / "saved_model.pb").exists()
+    bad = tfpvae("train", "--latent-dim", "4,x", "--output", tmp_path / "bad", check=False)
+    assert bad.returncode != 0 and "latent_dim must be an int or comma-separated ints" in bad.stderr

@@ -127,7 +127,7 @@ def data_for(vae, rng):
 
 def signature_inputs(vae, rng):
     """The arrays the signatures are called with, by name."""
-    z = rng.normal(size=(BATCH, vae.latent_dim)).astype(np.float32)
+    z = rng.normal(size=(BATCH, vae.latent_size)).astype(np.float32)
     return {"x": data_for(vae, rng), "z": z, "seed": np.int32(SEED),
             "n": np.int32(NUM_SAMPLES["sample"]), "k": np.int32(NUM_SAMPLES["log_likelihood"])}
 
@@ -318,6 +318,31 @@ def test_a_conditional_vae_exports_with_its_context(tmp_path, encoder):
             np.testing.assert_allclose(received[output], value, rtol=1e-5, atol=1e-5,
                                        err_msg=f"{signature}/{output}")
     assert outputs_of(tmp_path / "out", "sample")["x"].shape == (BATCH, *vae.event_shape)
+
+
+def test_a_stack_of_latent_layers_exports_and_matches_the_live_model(tmp_path):
+    """A two-level model: every signature in a fresh process returns what the
+    live model computes (1e-5), and `encode` gives each level's parameters."""
+    vae = small_vae(latent_dim=[3, 2], encoder=[SMALL, {"name": "mlp", "units": [8]}],
+                    decoder=[SMALL, {"name": "mlp", "units": [8]}])
+    child = Child(tmp_path)
+    directory = export(vae, tmp_path / "stack")
+    inputs = signature_inputs(vae, np.random.RandomState(2))
+    np.savez(tmp_path / "inputs.npz", **inputs)
+    child.send({"dir": directory, "inputs": str(tmp_path / "inputs.npz"), "outputs": str(tmp_path / "out"),
+                "calls": call_inputs()})
+    assert child.report()["loaded"] == []
+    expected = expected_outputs(vae, inputs)
+    z = expected["encode"]["z"]
+    for number, level in enumerate(vae.encode(inputs["x"]).levels(z), start=1):
+        expected["encode"].update({f"mean_{number}": level.mean(), f"stddev_{number}": level.stddev()})
+    assert [expected["encode"][f"mean_{n}"].shape[-1] for n in (1, 2)] == [3, 2]
+    for signature in SIGNATURES:
+        received = outputs_of(tmp_path / "out", signature)
+        assert sorted(received) == sorted(expected[signature]), signature
+        for output, value in expected[signature].items():
+            np.testing.assert_allclose(received[output], value, rtol=1e-5, atol=1e-5,
+                                       err_msg=f"{signature}/{output}")
 
 
 def test_saved_model_cli_shows_and_runs_the_signatures(served, tmp_path):

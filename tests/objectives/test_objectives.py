@@ -124,3 +124,30 @@ def test_trains_saves_and_loads(name, digits, tmp_path):
     vae.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     assert loaded.objective.get_config() == vae.objective.get_config()
+
+
+STACK = {"latent_dim": [3, 2], "encoder": [SMALL, {"name": "mlp", "units": [8]}],
+         "decoder": [SMALL, {"name": "mlp", "units": [8]}]}
+NEEDS_MARGINALS = {"beta_tc"}  # the total correlation needs q's per-dimension marginals
+
+
+@pytest.mark.parametrize("name", objectives.names())
+def test_a_stack_of_latent_layers_gives_every_weight_a_gradient(name, digits):
+    """On a two-level stack every objective's loss (and the encoder's surrogate,
+    where given) reaches every level's weights with finite, non-zero
+    gradients; one that needs q's marginals refuses the stack by name."""
+    if name in NEEDS_MARGINALS:
+        with pytest.raises(ValueError, match=name):
+            tfpvae.VAE(event_shape=(8, 8, 1), objective=name, **STACK)
+        return
+    vae = tfpvae.VAE(event_shape=(8, 8, 1), objective=name, num_samples=3, seed=0, **STACK)
+    vae.compile(optimizer="sgd")
+    with tf.GradientTape(persistent=True) as tape:
+        loss = vae._loss(tf.constant(digits[:16]), training=True)
+    inference = {id(v) for layer in (vae.encoder_net, vae.posterior_layer, *vae.upper_encoders,
+                                     *vae.upper_posteriors) for v in layer.trainable_variables}
+    for variable in vae.trainable_variables:
+        target = loss.encoder_value if loss.encoder_value is not None and id(variable) in inference else loss.value
+        gradient = tape.gradient(target, variable)
+        assert gradient is not None, variable.path
+        assert np.all(np.isfinite(gradient)) and np.any(gradient != 0), variable.path
