@@ -14,6 +14,7 @@ import tensorflow_probability as tfp
 from scipy import special, stats
 
 from tests.families.references import REFERENCES
+import tfpvae
 from tfpvae import families
 
 EVENT_SHAPES = {"prior": [(4,)], "posterior": [(4,)], "likelihood": [(3,), (2, 3, 1)]}
@@ -286,3 +287,15 @@ def test_kl_between_relaxed_categoricals_is_that_of_the_categoricals():
     log_q = special.log_softmax(logits_q.reshape(4, 2, 3), -1)
     log_p = special.log_softmax(logits_p.reshape(2, 3), -1)
     np.testing.assert_allclose(kl, (np.exp(log_q) * (log_q - log_p)).sum((-2, -1)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("role", ["posterior", "likelihood"])
+def test_mvn_tril_trains_under_xla_with_a_last_batch_of_another_size(role):
+    """XLA compiles the step again for the last, smaller batch with a dynamic
+    batch size; the Cholesky factor's fill must not need static shapes there."""
+    x = (np.random.RandomState(0).uniform(size=(130, 6)) < 0.5).astype("float32")
+    vae = tfpvae.VAE(event_shape=(6,), latent_dim=2, encoder={"name": "mlp", "units": [8]},
+                     decoder={"name": "mlp", "units": [8]}, **{role: "mvn_tril"})
+    vae.compile(jit_compile=True)
+    history = vae.fit(x, epochs=2, batch_size=50, verbose=0).history
+    assert np.all(np.isfinite(history["loss"]))

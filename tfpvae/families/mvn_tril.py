@@ -14,7 +14,9 @@ class MultivariateNormalTriL(Family):
     """A Gaussian with a full covariance, through its Cholesky factor L.
 
     L's diagonal is softplus(raw) + min_scale, its strict lower triangle is
-    unconstrained: `tfb.FillScaleTriL`. It needs n + n(n+1)/2 parameters for an
+    unconstrained (what `tfb.FillScaleTriL` computes, written with masks: the
+    gradient of FillScaleTriL's `set_diag` needs static shapes, which XLA
+    lacks for a batch of another size, such as an epoch's last). It needs n + n(n+1)/2 parameters for an
     event of n elements, so as a likelihood it suits low-dimensional data.
     Over an image-shaped event, the vector is reshaped to the event shape.
 
@@ -34,7 +36,13 @@ class MultivariateNormalTriL(Family):
         return event_size + event_size * (event_size + 1) // 2
 
     def scale_tril(self):
-        return tfb.FillScaleTriL(diag_bijector=tfb.Softplus(low=self.min_scale), diag_shift=None)
+        """The map from raw [..., n(n+1)/2] to L [..., n, n]."""
+        def fill(raw):
+            lower = tfb.FillTriangular().forward(raw)
+            eye = tf.eye(lower.shape[-1], dtype=lower.dtype)
+            diagonal = tf.reduce_sum(lower * eye, axis=-1, keepdims=True)
+            return lower * (1.0 - eye) + eye * (tf.math.softplus(diagonal) + self.min_scale)
+        return fill
 
     def distribution(self, params, event_shape):
         n = int(tf.TensorShape(event_shape).num_elements())
