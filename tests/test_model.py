@@ -219,7 +219,7 @@ def test_dataset_with_wrong_shape_is_rejected():
     ({"prior": "gumbel"}, "unknown prior family 'gumbel'"),
     ({"kl": "exact"}, "kl must be one of"),
     ({"num_samples": 0}, "num_samples must be a positive int; received 0"),
-    ({"latent_dim": 2.5}, "latent_dim must be a positive int; received 2.5"),
+    ({"latent_dim": 2.5}, "latent_dim must be a positive int or a non-empty list of positive ints .*; received 2.5"),
     ({"event_shape": (8, -1)}, "event_shape must be a positive int; received -1"),
     ({"encoder": "transformer"}, "unknown encoder 'transformer'"),
 ])

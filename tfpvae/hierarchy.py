@@ -16,7 +16,19 @@ by level at the drawn z (`objectives.bounds.kl_groups`):
 
     KL(q || p) = E_q[ sum_l KL(q(z_l|z_{l-1}) || p(z_l|z_{l+1})) ]
 
-with each level's KL in closed form where TFP has one for the pair.
+with the top level's KL in closed form where TFP has one for the pair; below
+it p(z_l|z_{l+1}) conditions on a level drawn after z_l, so those levels are
+Monte Carlo.
+
+Ladder inference (Sonderby et al., arXiv:1602.02282) runs top-down instead:
+a deterministic bottom-up pass gives each level a Gaussian N(mu_l, s_l^2) from
+x, and
+
+    q(z_L|x) = N(mu_L, s_L^2),
+    q(z_l|z_{l+1}, x) = N(mu_l, s_l^2) * p(z_l|z_{l+1}), renormalized
+
+(`precision_weighted`). Each q(z_l|z_{l+1}, x) and p(z_l|z_{l+1}) then share
+the z_{l+1} drawn before z_l, and every level's KL has a closed form.
 """
 
 import functools
@@ -25,7 +37,10 @@ import numbers
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfpvae.families.normal import DiagonalNormal
+
 tfd = tfp.distributions
+INFERENCE = ("bottom_up", "ladder")
 
 
 class Chain(tfd.Distribution):
@@ -143,3 +158,29 @@ def per_level(spec, levels, what, allow_layer=True):
                          f"{levels} layers or specs; received {spec!r}")
     return [spec] * levels
 
+
+def check_inference(inference):
+    """`inference`, checked to be one of INFERENCE."""
+    if not isinstance(inference, str) or inference not in INFERENCE:
+        raise ValueError(f"inference must be one of {list(INFERENCE)}; received {inference!r}")
+    return inference
+
+
+def check_ladder(levels, posteriors):
+    """Raises unless ladder inference can run: two levels or more, each with a diagonal Gaussian q."""
+    if levels < 2:
+        raise ValueError(f"inference='ladder' needs a stack of latent layers, latent_dim=[d_1, d_2, ...]; "
+                         f"received {levels} level")
+    names = [p if isinstance(p, str) else p.get("name") if isinstance(p, dict) else p for p in posteriors]
+    if any(name != "normal" for name in names):
+        raise ValueError(f"inference='ladder' merges diagonal Gaussians, so every level's posterior must be "
+                         f"'normal'; received {names}")
+
+
+def precision_weighted(upward, prior):
+    """N(mu, s^2) with 1/s^2 = 1/s_u^2 + 1/s_p^2 and mu = s^2 (mu_u/s_u^2 + mu_p/s_p^2):
+    the product of two diagonal Gaussians, renormalized."""
+    upward_precision, prior_precision = upward.stddev() ** -2, prior.stddev() ** -2
+    variance = 1.0 / (upward_precision + prior_precision)
+    loc = variance * (upward.mean() * upward_precision + prior.mean() * prior_precision)
+    return DiagonalNormal(loc=loc, scale_diag=tf.sqrt(variance))

@@ -57,6 +57,12 @@ class VAE(keras.Model):
         (x, c): `fit((x, c))`, `elbo((x, c))`, `sample(n, c=...)`.
       seed: seed of the model's own random draws (None: from Keras's global
         seed, see `keras.utils.set_random_seed`).
+      inference: how a stack infers z: "bottom_up", q(z_l|z_{l-1}) as in
+        Burda et al.; or "ladder" (Sonderby et al., arXiv:1602.02282), top-down,
+        q(z_l|z_{l+1}, x) the precision-weighted merge of the encoders' Gaussian
+        for z_l and p(z_l|z_{l+1}); the l-th encoder then maps the features
+        of the level below (x's for l = 1) to features, and the posterior of
+        every level is "normal". See `tfpvae.hierarchy`.
 
     Example:
       >>> vae = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=2)
@@ -71,7 +77,7 @@ class VAE(keras.Model):
     def __init__(self, event_shape, latent_dim, prior="normal", posterior="normal",
                  likelihood="bernoulli", encoder="mlp", decoder="mlp", kl="auto",
                  num_samples=1, objective="elbo", beta=1.0, free_bits=0.0, context_dim=0, seed=None,
-                 **kwargs):
+                 inference="bottom_up", **kwargs):
         super().__init__(**kwargs)
         self.objective = objectives.with_weights(objective, beta, free_bits)
         self.event_shape = checks.shape_tuple(event_shape, "event_shape")
@@ -81,6 +87,7 @@ class VAE(keras.Model):
         self.seed = checks.seed(seed)
         self.context_dim = checks.non_negative_int(context_dim, "context_dim")
         self.kl = bounds.check_kl(kl)
+        self.inference = hierarchy.check_inference(inference)
         self._make_layers(encoder, decoder, prior, posterior, likelihood)
         self.flat_context = len(self.event_shape) == 1 or networks.is_mlp(self.encoder_spec_of(0))
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
@@ -113,6 +120,8 @@ class VAE(keras.Model):
         self.prior_layer = Prior(prior, sizes[-1], data_shape=self.event_shape, name="prior")
         self.upper_encoders = [networks.build(deserialize(encoders[l]), "encoder", (sizes[l - 1],), sizes[l],
                                               name=f"encoder_{l + 1}") for l in range(1, levels)]
+        if self.inference == "ladder":
+            hierarchy.check_ladder(levels, posteriors)
         self.upper_posteriors = [Posterior(posteriors[l], sizes[l], name=f"posterior_{l + 1}")
                                  for l in range(1, levels)]
         self.upper_decoders = [networks.build(deserialize(decoders[l]), "decoder", (sizes[l - 1],), sizes[l],
@@ -167,6 +176,9 @@ class VAE(keras.Model):
         p = hierarchy.Chain(examples[-1][1], [lambda z, p=p: p for _, p in reversed(examples[:-1])],
                             self.latent_sizes, reversed(range(levels)))
         self.objective.check(q, p)
+        if self.inference == "ladder":
+            # q(z_l|z_{l+1}, x) and p(z_l|z_{l+1}) condition on the same z_{l+1}, drawn first.
+            return tuple(bounds.kl_form(q, p, self.kl) for q, p in examples)
         # Below the top, p(z_l|z_{l+1}) conditions on a level drawn after z_l, so
         # E_q[log q(z_l|z_{l-1}) - log p(z_l|z_{l+1})] has no closed form in z_{l+1}.
         return ("mc",) * (levels - 1) + (top,)
@@ -180,9 +192,11 @@ class VAE(keras.Model):
             x_shape = (None, *self.event_shape[:-1], self.event_shape[-1] + self.context_dim)
         z_shape = (None, self.latent_sizes[0] + self.context_dim)
         parts = [(self.encoder_net, x_shape, self.posterior_layer), (self.decoder_net, z_shape, self.likelihood_layer)]
+        below = self.encoder_net.compute_output_shape(x_shape)
         for l in range(1, len(self.latent_sizes)):
-            parts += [(self.upper_encoders[l - 1], (None, self.latent_sizes[l - 1] + self.context_dim),
-                       self.upper_posteriors[l - 1]),
+            shape = below if self.inference == "ladder" else (None, self.latent_sizes[l - 1] + self.context_dim)
+            below = self.upper_encoders[l - 1].compute_output_shape(shape)
+            parts += [(self.upper_encoders[l - 1], shape, self.upper_posteriors[l - 1]),
                       (self.upper_decoders[l - 1], (None, self.latent_sizes[l]), self.conditional_priors[l - 1])]
         for network, shape, head in parts:
             if not network.built:
@@ -219,12 +233,28 @@ class VAE(keras.Model):
     def posterior_of(self, x, c=None, training=False):
         """q(z|x, c) for a float32 tensor x and context features c (or None), unchecked."""
         inputs = x if c is None else conditioning.joined_x(x, c, self.flat_context)
-        q = self.posterior_layer(self.encoder_net(inputs, training=training))
+        features = self.encoder_net(inputs, training=training)
+        q = self.posterior_layer(features)
         if len(self.latent_sizes) == 1:
             return q
+        if self.inference == "ladder":
+            return self._ladder_posterior(features, q, training)
         steps = [lambda z, l=l: self._level(self.upper_encoders[l], self.upper_posteriors[l], z, c, training)
                  for l in range(len(self.upper_encoders))]
         return hierarchy.Chain(q, steps, self.latent_sizes, range(len(self.latent_sizes)))
+
+    def _ladder_posterior(self, features, bottom, training):
+        """Top-down q(z|x): q(z_L|x) from the encoders, then each q(z_l|z_{l+1}, x)
+        the precision-weighted merge of the encoders' Gaussian for z_l with
+        p(z_l|z_{l+1}) (Sonderby et al., arXiv:1602.02282, eq. 17-19)."""
+        upward = [bottom]
+        for network, head in zip(self.upper_encoders, self.upper_posteriors):
+            features = network(features, training=training)
+            upward.append(head(features))
+        steps = [lambda z, l=l: hierarchy.precision_weighted(upward[l], self._level(
+                     self.upper_decoders[l], self.conditional_priors[l], z, None, training))
+                 for l in reversed(range(len(self.upper_decoders)))]
+        return hierarchy.Chain(upward[-1], steps, self.latent_sizes, reversed(range(len(self.latent_sizes))))
 
     def decode(self, z, c=None, training=False):
         """p(x|z) (p(x|z, c)) for z of shape [..., latent_dim]; batch shape
@@ -552,6 +582,8 @@ class VAE(keras.Model):
             "context_dim": self.context_dim,
             "seed": self.seed,
         })
+        if self.inference != "bottom_up":
+            config["inference"] = self.inference
         return config
 
 
