@@ -3,6 +3,8 @@
 In-memory numpy arrays go through one `batching.batched` pipeline, in which
 each step gathers one batch of rows. Anything else (a dataset, tensors, an
 option the pipeline does not implement) goes to Keras's own data adapters.
+A `tf.data.Dataset` given to `fit` gets a `pipeline_check.PipelineCheck`,
+which warns once when the dataset limits the training speed.
 """
 
 import keras
@@ -10,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfpvae.data import batching
+from tfpvae.data.pipeline_check import PipelineCheck
 
 # The `fit` options the in-memory pipeline implements; any other given option
 # (sample weights, class weights, validation_split, steps_per_epoch, or one a
@@ -51,6 +54,16 @@ def in_memory(arrays, batch_size=None, shuffle=True, **options):
     seed = int(np.random.randint(2**31 - 1))  # reproducible under keras.utils.set_random_seed
     dataset = batching.batched(arrays, batch_size, shuffle=shuffle, seed=seed)
     return dataset.prefetch(batching.PREFETCH), options
+
+
+def with_pipeline_check(data, options):
+    """`fit`'s options, with a `PipelineCheck` of `data` among the callbacks when
+    `data` is a `tf.data.Dataset` (a `keras.callbacks.CallbackList` given by the
+    caller is left as it is)."""
+    callbacks = options.get("callbacks")
+    if not isinstance(data, tf.data.Dataset) or isinstance(callbacks, keras.callbacks.CallbackList):
+        return options
+    return {**options, "callbacks": [*(callbacks or []), PipelineCheck(data)]}
 
 
 def joined(x, y):
