@@ -65,7 +65,8 @@ def test_the_probe_rates_a_slow_pipeline_below_a_fast_one_and_needs_two_batches(
     x = images()[:BATCH * 6]
     slow = pipeline_check.probe(slowly_binarized(x))
     fast = pipeline_check.probe(data.to_dataset(x, batch_size=BATCH))
-    assert slow < 1 / (BATCH * 0.001) and fast > 10 * slow  # a slow batch sleeps 8 ms
+    assert slow < 1 / (BATCH * 0.001), slow  # a slow batch sleeps 8 ms
+    assert fast > 5 * slow, (fast, slow)
     assert pipeline_check.probe(data.to_dataset(x[:BATCH], batch_size=BATCH)) is None
 
 
@@ -73,6 +74,7 @@ def test_fit_checks_datasets_only():
     dataset = data.to_dataset(images()[:64], batch_size=BATCH)
     added = feeding.with_pipeline_check(dataset, {"callbacks": None})["callbacks"]
     assert len(added) == 1 and isinstance(added[0], PipelineCheck) and added[0].dataset is dataset
+    assert feeding.with_pipeline_check(dataset, {"callbacks": added})["callbacks"] == added  # not twice
     assert feeding.with_pipeline_check(images()[:64], {"epochs": 2}) == {"epochs": 2}
     given = keras.callbacks.CallbackList([])
     assert feeding.with_pipeline_check(dataset, {"callbacks": given})["callbacks"] is given

@@ -58,10 +58,11 @@ def in_memory(arrays, batch_size=None, shuffle=True, **options):
 
 def with_pipeline_check(data, options):
     """`fit`'s options, with a `PipelineCheck` of `data` among the callbacks when
-    `data` is a `tf.data.Dataset` (a `keras.callbacks.CallbackList` given by the
-    caller is left as it is)."""
+    `data` is a `tf.data.Dataset`, unless they hold one already or are a
+    `keras.callbacks.CallbackList` (left as it is)."""
     callbacks = options.get("callbacks")
-    if not isinstance(data, tf.data.Dataset) or isinstance(callbacks, keras.callbacks.CallbackList):
+    if (not isinstance(data, tf.data.Dataset) or isinstance(callbacks, keras.callbacks.CallbackList)
+            or any(isinstance(c, PipelineCheck) for c in callbacks or [])):
         return options
     return {**options, "callbacks": [*(callbacks or []), PipelineCheck(data)]}
 

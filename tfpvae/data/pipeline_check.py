@@ -1,26 +1,28 @@
 """Whether the `tf.data` pipeline given to `fit` keeps the training step fed.
 
-`VAE.fit` adds a `PipelineCheck` when x is a `tf.data.Dataset`. It measures
-two rates, in batches per second:
+`VAE.fit` adds a `PipelineCheck` when x is a `tf.data.Dataset` (unless its
+callbacks hold one already). It measures two rates, in batches per second:
 
   F, training: the steps `fit` completes per second, read from the clock at
      the start of each execution of `steps_per_execution` steps. The first
-     two executions of every epoch are left out (tracing and compilation, a
-     new iterator filling its buffers), and so is the last (validation and
-     the epoch's callbacks follow it).
+     execution of every epoch is left out (tracing and compilation, a new
+     iterator filling its buffers), and so is the last (validation and the
+     epoch's callbacks follow it).
   P, the pipeline alone: once F covers `MIN_STEPS` steps, at the end of an
-     epoch (training paused), a new iterator of the same dataset is read for
-     up to `PROBE_BATCHES` batches or `PROBE_SECONDS`, its first batch untimed.
+     epoch (training paused), a new iterator of the same dataset is read
+     inside a `tf.function`, as `fit` reads it, for up to `PROBE_BATCHES`
+     batches or about `PROBE_SECONDS`; its first batch is not timed.
 
 With prefetching, `fit` takes per batch at least the longer of the step's
 time and the pipeline's time, so F <= P. The pipeline alone needs the share
-F / P of `fit`'s time per batch; when that share is `SHARE` or more, the
-pipeline runs near its limit and the step waits for it, or the pipeline
-takes the cores the step needs (on a machine with few cores both come to
-the same), and the check warns once, with the fix. A pipeline that gathers
-whole batches from memory is far faster than any step, so its share is small.
+F / P of `fit`'s time per batch. When that share is `SHARE` or more, the
+pipeline runs near its limit, so the step waits for it, or it takes the cores
+the step needs (on a machine with few cores, where both compete for the same
+cores, the two come to the same), and the check warns once, with the fix. A
+pipeline that gathers whole batches from memory is many times faster than a
+step, so its share is small.
 
-The check costs two clock readings per execution and one short read of the
+The check costs a clock reading per execution and one short read of the
 pipeline per dataset and process. The probe makes one more iterator of the
 dataset: a dataset whose randomness is redrawn per iteration (a reshuffling
 `shuffle`, `Dataset.random(..., rerandomize_each_iteration=True)`) draws the
@@ -36,7 +38,7 @@ import keras
 import tensorflow as tf
 
 MIN_STEPS = 64        # measured training steps before the pipeline is probed
-PROBE_BATCHES = 16    # batches timed in the probe, at most
+PROBE_BATCHES = 256   # batches timed in the probe, at most
 PROBE_SECONDS = 0.25  # seconds the probe reads for, at most (at least one batch)
 SHARE = 0.5           # F / P at or above which the pipeline is reported
 
@@ -68,6 +70,7 @@ class PipelineCheck(keras.callbacks.Callback):
         if not isinstance(dataset, tf.data.Dataset):
             raise ValueError(f"dataset must be a tf.data.Dataset; received {type(dataset).__name__}")
         self.dataset = dataset
+        self.training_rate = self.pipeline_rate = None  # F and P once checked
         self.steps, self.seconds = 0, 0.0
         self.executions, self.last = 0, None
 
@@ -86,33 +89,49 @@ class PipelineCheck(keras.callbacks.Callback):
         if self.steps < MIN_STEPS or self.seconds <= 0 or self.dataset in checked:
             return
         checked.add(self.dataset)
-        training = self.steps / self.seconds
-        alone = probe(self.dataset)
-        if alone is not None and training >= SHARE * alone:
-            warnings.warn(message(training, alone), SlowPipelineWarning, stacklevel=2)
+        self.training_rate, self.pipeline_rate = self.steps / self.seconds, probe(self.dataset)
+        if self.pipeline_rate is not None and self.training_rate >= SHARE * self.pipeline_rate:
+            warnings.warn(message(self.training_rate, self.pipeline_rate), SlowPipelineWarning, stacklevel=2)
 
 
 def probe(dataset, batches=PROBE_BATCHES, seconds=PROBE_SECONDS):
     """Batches per second that a new iterator of `dataset` delivers on its own.
 
+    The batches are read inside a `tf.function`, as `fit` reads them, in
+    rounds of 1, 2, 4, ... batches, the last rounds cut to what fits in
+    `batches` and, at the rate so far, in `seconds`.
+
     Args:
       dataset: a `tf.data.Dataset`.
       batches: batches timed, at most.
-      seconds: time read for, at most (after at least one timed batch).
+      seconds: time the timed reading aims at.
 
     Returns:
       The rate, or None when the dataset has fewer than two elements.
     """
     iterator = iter(dataset)
-    if next(iterator, None) is None:
+    read = tf.function(lambda n: read_batches(iterator, n))
+    if int(read(tf.constant(1, tf.int64))) < 1:  # traces, and waits for the first batch
         return None
-    count, start = 0, time.perf_counter()
-    while count < batches and next(iterator, None) is not None:
-        count += 1
-        if time.perf_counter() - start >= seconds:
+    count, size, start = 0, 1, time.perf_counter()
+    while size > 0:
+        got = int(read(tf.constant(size, tf.int64)))
+        count, elapsed = count + got, time.perf_counter() - start
+        if got < size:
             break
-    elapsed = time.perf_counter() - start
+        size = min(2 * size, batches - count, int(count / elapsed * (seconds - elapsed)))
     return count / elapsed if count else None
+
+
+def read_batches(iterator, n):
+    """Reads up to n elements of `iterator`; returns how many there were."""
+    def body(count, more):
+        element = iterator.get_next_as_optional()
+        return count + tf.cast(element.has_value(), tf.int64), element.has_value()
+
+    count, _ = tf.while_loop(lambda count, more: more & (count < n), body,
+                             (tf.constant(0, tf.int64), tf.constant(True)))
+    return count
 
 
 def message(training, alone):
