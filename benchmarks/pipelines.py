@@ -28,8 +28,9 @@ order per round. In each process:
    1e-3, defaults otherwise) trains for `--epochs` epochs fed by the pipeline;
    the first epoch (tracing, XLA compilation) is left out and the median of
    the others' seconds gives examples/s (a shared machine's hiccups fall on
-   single epochs). Whether `tfpvae.data.pipeline_check` warned, and the two
-   rates it compared (in batches/s), are recorded.
+   single epochs). Whether `tfpvae.data.pipeline_check` warned, the share of
+   execution starts at which it found no batch waiting, and the training
+   rate it measured (batches/s) are recorded.
 
 The machine's 2048^3 float32 matmul rate is measured in its own process
 before and after the rounds, and the load average is read at both points.
@@ -207,13 +208,14 @@ def examples_per_second_in_fit(data, batch_size, epochs):
     callbacks, kwargs, examples = [timer], {"batch_size": batch_size}, len(data)
     if not isinstance(data, np.ndarray):  # fit checks datasets only
         examples, kwargs = sum(int(b.shape[0]) for b in data), {}
-        callbacks.append(pipeline_check.PipelineCheck(data))
+        callbacks.append(pipeline_check.PipelineCheck())  # what fit adds, kept here to read it
+        data = callbacks[1].watch(data)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         vae.fit(data, epochs=epochs, verbose=0, callbacks=callbacks, **kwargs)
     found = [str(w.message) for w in caught if issubclass(w.category, pipeline_check.SlowPipelineWarning)]
-    check = callbacks[1:] and {"check_training_batches_per_s": callbacks[1].training_rate,
-                               "check_pipeline_batches_per_s": callbacks[1].pipeline_rate}
+    check = callbacks[1:] and {"check_starved": callbacks[1].starved,
+                               "check_training_batches_per_s": callbacks[1].training_rate}
     rate = examples / statistics.median(timer.seconds[1:])
     return rate, {"warned": bool(found), "warning": found[0] if found else None, "epoch_seconds": timer.seconds,
                   **(check or {})}

@@ -10,11 +10,11 @@ import tensorflow as tf
 
 import tfpvae
 from tfpvae import data
-from tfpvae.data import feeding, pipeline_check
+from tfpvae.data import feeding
 from tfpvae.data.pipeline_check import PipelineCheck, SlowPipelineWarning
 
 BATCH = 8
-STEPS = 72  # per epoch: 18 executions of 4 steps, 16 of them measured (64 = MIN_STEPS)
+STEPS = 48  # per epoch: 12 executions of 4 steps, 11 of them sampled (>= MIN_SAMPLES)
 
 
 def vae():
@@ -41,45 +41,54 @@ def slowly_binarized(x):
     return tf.data.Dataset.from_tensor_slices(x).map(mapped).batch(BATCH).prefetch(2)
 
 
-def fit_warnings(dataset, epochs, model=None):
+def fit_warnings(dataset, epochs, callbacks=None, model=None):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        (model or vae()).fit(dataset, epochs=epochs, verbose=0)
+        (model or vae()).fit(dataset, epochs=epochs, verbose=0, callbacks=callbacks)
     return [w for w in caught if issubclass(w.category, SlowPipelineWarning)]
 
 
 def test_a_per_example_pipeline_that_starves_the_step_is_reported_once_with_the_fix():
-    dataset, model = slowly_binarized(images()), vae()
-    caught = fit_warnings(dataset, epochs=2, model=model)
-    assert len(caught) == 1
+    check, model = PipelineCheck(), vae()
+    caught = fit_warnings(check.watch(slowly_binarized(images())), epochs=2, callbacks=[check], model=model)
+    assert len(caught) == 1 and check.starved >= 0.5 and check.training_rate < 1 / (BATCH * 0.001)
     text = str(caught[0].message)
     assert "limits fit" in text and "batch first and map whole batches" in text and "prefetch" in text
-    assert not fit_warnings(dataset, epochs=1, model=model)  # a dataset is checked once per process
+    assert len(fit_warnings(slowly_binarized(images()), epochs=1, model=model)) == 1  # VAE.fit adds one
 
 
 def test_batches_gathered_in_memory_are_not_reported():
-    assert not fit_warnings(data.to_dataset(images(), batch_size=BATCH, binarize="dynamic"), epochs=2)
+    check = PipelineCheck()
+    dataset = check.watch(data.to_dataset(images(), batch_size=BATCH, binarize="dynamic"))
+    assert not fit_warnings(dataset, epochs=2, callbacks=[check])
+    assert check.starved < 0.5  # decided, and found batches waiting
 
 
-def test_the_probe_rates_a_slow_pipeline_below_a_fast_one_and_needs_two_batches():
-    x = images()[:BATCH * 6]
-    slow = pipeline_check.probe(slowly_binarized(x))
-    fast = pipeline_check.probe(data.to_dataset(x, batch_size=BATCH))
-    assert slow < 1 / (BATCH * 0.001), slow  # a slow batch sleeps 8 ms
-    assert fast > 5 * slow, (fast, slow)
-    assert pipeline_check.probe(data.to_dataset(x[:BATCH], batch_size=BATCH)) is None
+def test_watching_keeps_the_batches_and_counts_them():
+    x, y = images()[:40], np.arange(40)
+    check = PipelineCheck()
+    for dataset in (data.to_dataset(x, y, batch_size=BATCH, shuffle=False),
+                    tf.data.Dataset.from_tensor_slices({"x": x}).batch(BATCH),
+                    tf.data.Dataset.from_tensor_slices(x).batch(BATCH)):
+        watched = check.watch(dataset)
+        assert watched.element_spec == dataset.element_spec
+        for got, want in zip(watched, dataset):
+            tf.nest.map_structure(np.testing.assert_array_equal, got, want)
+    assert int(check.delivered.numpy()) == 3 * 40 // BATCH
 
 
-def test_fit_checks_datasets_only():
+def test_fit_watches_datasets_only():
     dataset = data.to_dataset(images()[:64], batch_size=BATCH)
-    added = feeding.with_pipeline_check(dataset, {"callbacks": None})["callbacks"]
-    assert len(added) == 1 and isinstance(added[0], PipelineCheck) and added[0].dataset is dataset
-    assert feeding.with_pipeline_check(dataset, {"callbacks": added})["callbacks"] == added  # not twice
-    assert feeding.with_pipeline_check(images()[:64], {"epochs": 2}) == {"epochs": 2}
-    given = keras.callbacks.CallbackList([])
-    assert feeding.with_pipeline_check(dataset, {"callbacks": given})["callbacks"] is given
+    watched, options = feeding.with_pipeline_check(dataset, {"callbacks": None})
+    added = options["callbacks"]
+    assert len(added) == 1 and isinstance(added[0], PipelineCheck) and watched is not dataset
+    assert feeding.with_pipeline_check(dataset, options) == (dataset, options)  # not twice
+    x, options = images()[:64], {"epochs": 2}
+    assert all(a is b for a, b in zip(feeding.with_pipeline_check(x, options), (x, options)))
+    given = {"callbacks": keras.callbacks.CallbackList([])}
+    assert feeding.with_pipeline_check(dataset, given) == (dataset, given)
 
 
-def test_the_check_takes_a_dataset():
+def test_the_check_watches_a_dataset():
     with pytest.raises(ValueError, match="dataset must be a tf.data.Dataset; received ndarray"):
-        PipelineCheck(images())
+        PipelineCheck().watch(images())

@@ -3,8 +3,9 @@
 In-memory numpy arrays go through one `batching.batched` pipeline, in which
 each step gathers one batch of rows. Anything else (a dataset, tensors, an
 option the pipeline does not implement) goes to Keras's own data adapters.
-A `tf.data.Dataset` given to `fit` gets a `pipeline_check.PipelineCheck`,
-which warns once when the dataset limits the training speed.
+A `tf.data.Dataset` given to `fit` is watched by a
+`pipeline_check.PipelineCheck`, which warns once when it limits the training
+speed.
 """
 
 import keras
@@ -57,14 +58,21 @@ def in_memory(arrays, batch_size=None, shuffle=True, **options):
 
 
 def with_pipeline_check(data, options):
-    """`fit`'s options, with a `PipelineCheck` of `data` among the callbacks when
-    `data` is a `tf.data.Dataset`, unless they hold one already or are a
-    `keras.callbacks.CallbackList` (left as it is)."""
+    """`fit`'s data and options, with a `PipelineCheck` watching `data` when it is
+    a `tf.data.Dataset`, outside `tf.distribute`, and the callbacks are a list
+    (or None) without a check of their own.
+
+    Returns:
+      (data, options): the watched dataset and the options with the check
+      among the callbacks, or both as they were.
+    """
     callbacks = options.get("callbacks")
-    if (not isinstance(data, tf.data.Dataset) or isinstance(callbacks, keras.callbacks.CallbackList)
+    if (not isinstance(data, tf.data.Dataset) or tf.distribute.has_strategy()
+            or isinstance(callbacks, keras.callbacks.CallbackList)
             or any(isinstance(c, PipelineCheck) for c in callbacks or [])):
-        return options
-    return {**options, "callbacks": [*(callbacks or []), PipelineCheck(data)]}
+        return data, options
+    check = PipelineCheck()
+    return check.watch(data), {**options, "callbacks": [*(callbacks or []), check]}
 
 
 def joined(x, y):
