@@ -16,7 +16,9 @@ Bernoulli draw of x / 255 per example and epoch), reshuffled every epoch:
 - numpy: `vae.fit(x)` on a float32 array binarized once (the array pipeline
   `fit` builds itself; it has no dynamic binarization);
 - step: one batch held as a tensor and repeated (`Dataset.from_tensors(b)
-  .repeat(n)`): no pipeline work, so `fit` runs at the step's own rate.
+  .repeat(n)`): no pipeline work, so `fit` runs at the step's own rate;
+- per_example_numpy (only when named in `--pipelines`): per_example with f
+  written in numpy inside a `tf.py_function`, as user code often is.
 
 Each (pipeline, round) runs in a fresh process, the pipelines in a rotated
 order per round. In each process:
@@ -49,7 +51,8 @@ import numpy as np
 
 from throughput import RESULT_PREFIX, epoch_timer, matmul_rate
 
-PIPELINES = ("per_example", "batch_then_map", "to_dataset", "numpy", "step")
+PIPELINES = ("per_example", "batch_then_map", "to_dataset", "numpy", "step", "per_example_numpy")
+DEFAULT_PIPELINES = PIPELINES[:5]
 DEFAULT_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mnist.npz")
 
 
@@ -60,7 +63,7 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=4, help="epochs of fit; the first is left out")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--pipelines", nargs="+", default=list(PIPELINES), choices=PIPELINES)
+    parser.add_argument("--pipelines", nargs="+", default=list(DEFAULT_PIPELINES), choices=PIPELINES)
     parser.add_argument("--json", help="also write all raw measurements to this JSON file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -159,9 +162,16 @@ def pipeline(name, pixels, batch_size):
         x = tf.cast(x, tf.float32) / 255.0
         return tf.cast(tf.random.uniform(tf.shape(x)) < x, tf.float32)
 
-    if name in ("per_example", "batch_then_map"):
+    def numpy_binarized(x):
+        x = tf.py_function(lambda x: (np.random.uniform(size=x.shape) < x.numpy() / 255.0).astype(np.float32),
+                           [x], tf.float32)
+        return tf.ensure_shape(x, [784])
+
+    if name in ("per_example", "batch_then_map", "per_example_numpy"):
         shuffled = tf.data.Dataset.from_tensor_slices(pixels).shuffle(10000, seed=0)
-        if name == "per_example":
+        if name == "per_example_numpy":
+            data = shuffled.map(numpy_binarized, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
+        elif name == "per_example":
             data = shuffled.map(binarized, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
         else:
             data = shuffled.batch(batch_size).map(binarized, num_parallel_calls=tf.data.AUTOTUNE)

@@ -58,10 +58,11 @@ def test_a_per_example_pipeline_that_starves_the_step_is_reported_once_with_the_
 
 
 def test_batches_gathered_in_memory_are_not_reported():
-    check = PipelineCheck()
+    check, idle = PipelineCheck(), PipelineCheck()
     dataset = check.watch(data.to_dataset(images(), batch_size=BATCH, binarize="dynamic"))
-    assert not fit_warnings(dataset, epochs=2, callbacks=[check])
+    assert not fit_warnings(dataset, epochs=2, callbacks=[check, idle])
     assert check.starved < 0.5  # decided, and found batches waiting
+    assert idle.starved is None and not idle.samples  # a check that watches nothing says nothing
 
 
 def test_watching_keeps_the_batches_and_counts_them():

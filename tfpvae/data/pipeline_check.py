@@ -45,7 +45,9 @@ class PipelineCheck(keras.callbacks.Callback):
 
     See the module docstring for what it measures. After it has decided,
     `starved` is the share of sampled execution starts at which no batch was
-    waiting and `training_rate` the training steps per second meanwhile.
+    waiting and `training_rate` the training steps per second meanwhile. A
+    check among `fit`'s callbacks replaces the one `VAE.fit` adds; it checks
+    nothing unless `fit` reads a dataset it watches.
 
     Example:
       >>> check = PipelineCheck()
@@ -55,7 +57,7 @@ class PipelineCheck(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
         self.delivered = tf.Variable(0, dtype=tf.int64, trainable=False)
-        self.samples, self.decided = [], False
+        self.samples, self.decided, self.watching = [], False, False
         self.starved = self.training_rate = None
 
     def watch(self, dataset):
@@ -76,20 +78,23 @@ class PipelineCheck(keras.callbacks.Callback):
                 element = tf.nest.map_structure(tf.identity, element)
             return element if is_tuple else element[0]
 
+        self.watching = True
         return dataset.map(counted).prefetch(BUFFER)
 
     def on_train_begin(self, logs=None):
+        self.samples = []  # each fit samples afresh: steps and batches are counted from its start
         self.trained = int(self.model.optimizer.iterations.numpy())
+        self.delivered_before = int(self.delivered.numpy())
 
     def on_epoch_begin(self, epoch, logs=None):
         self.first = True
 
     def on_train_batch_begin(self, batch, logs=None):
-        if self.decided:
+        if self.decided or not self.watching:
             return
         now, steps = time.perf_counter(), int(self.model.optimizer.iterations.numpy()) - self.trained
         if not self.first:
-            waiting = int(self.delivered.numpy()) - steps
+            waiting = int(self.delivered.numpy()) - self.delivered_before - steps
             self.samples.append((now, steps, waiting))
         self.first = False
         if len(self.samples) >= MIN_SAMPLES:
