@@ -15,6 +15,10 @@ its buffers then). After `MIN_SAMPLES` samples, if the buffer was empty at
 warns once, with the training rate it measured over the same executions and
 the fix. The check then stops sampling.
 
+It measures waiting, not sharing: a pipeline that keeps its buffer filled
+while taking CPU cores the step would use (a per-example `map` on a machine
+with few cores) slows the step without starving it, and is not reported.
+
 The check costs one counter increment per batch and, until it decides, one
 read of two counters per execution. It leaves the batches, their order and
 their randomness as they are. Silence it with
