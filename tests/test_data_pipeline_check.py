@@ -15,6 +15,7 @@ from tfpvae.data.pipeline_check import PipelineCheck, SlowPipelineWarning
 
 BATCH = 8
 STEPS = 48  # per epoch: 12 executions of 4 steps, 11 of them sampled (>= MIN_SAMPLES)
+SLEEP = 0.003  # seconds per example in the slow pipeline: 24 ms a batch, many times a step
 
 
 def vae():
@@ -30,9 +31,9 @@ def images():
 
 
 def slowly_binarized(x):
-    """The usual pipeline made slow: a per-example map that sleeps 1 ms per example, then batch."""
+    """The usual pipeline made slow: a per-example map that sleeps `SLEEP` per example, then batch."""
     def binarize(v):
-        time.sleep(0.001)
+        time.sleep(SLEEP)
         return (np.random.uniform(size=v.shape) < v.numpy()).astype("float32")
 
     def mapped(v):
@@ -51,7 +52,7 @@ def fit_warnings(dataset, epochs, callbacks=None, model=None):
 def test_a_per_example_pipeline_that_starves_the_step_is_reported_once_with_the_fix():
     check, model = PipelineCheck(), vae()
     caught = fit_warnings(check.watch(slowly_binarized(images())), epochs=2, callbacks=[check], model=model)
-    assert len(caught) == 1 and check.starved >= 0.5 and check.training_rate < 1 / (BATCH * 0.001)
+    assert len(caught) == 1 and check.starved >= 0.5 and check.training_rate < 1 / (BATCH * SLEEP)
     text = str(caught[0].message)
     assert "limits fit" in text and "batch first and map whole batches" in text and "prefetch" in text
     assert len(fit_warnings(slowly_binarized(images()), epochs=1, model=model)) == 1  # VAE.fit adds one
