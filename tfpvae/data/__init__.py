@@ -4,7 +4,7 @@
 arrays into a batched `tf.data.Dataset` (optionally binarized); `load` does both.
 Their pipelines batch first: every transformation after loading (the gather
 of a batch's rows, binarization) works on whole batches. `fit` warns with a
-`SlowPipelineWarning` when a dataset it is given limits its speed
+`SlowPipelineWarning` when the step waits for the batches of a dataset it is given
 (`pipeline_check`).
 
 Sources:
