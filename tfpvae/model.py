@@ -417,6 +417,7 @@ class VAE(keras.Model):
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         data = self._checked(feeding.joined(x, y))
+        data, kwargs = feeding.with_pipeline_check(data, kwargs)
         if not args and feeding.fed_in_memory(data, kwargs, conditional=bool(self.context_dim)):
             data, kwargs = feeding.in_memory(data, **kwargs)
         x, y = feeding.unpacked(data)

@@ -2,6 +2,10 @@
 
 `load_arrays` reads one split of a source into an `Arrays`; `to_dataset` turns
 arrays into a batched `tf.data.Dataset` (optionally binarized); `load` does both.
+Their pipelines batch first: every transformation after loading (the gather
+of a batch's rows, binarization) works on whole batches. `fit` warns with a
+`SlowPipelineWarning` when the step waits for the batches of a dataset it is given
+(`pipeline_check`).
 
 Sources:
   "digits": scikit-learn's bundled 8x8 digits (no download), event shape
@@ -33,6 +37,7 @@ from tfpvae.data.arrays import (SPLITS, Arrays, Raw, check_unit_interval, labels
                                  read_digits, subset)
 from tfpvae.data.batching import PREFETCH, batched
 from tfpvae.data.local import is_path, read_path
+from tfpvae.data.pipeline_check import SlowPipelineWarning
 from tfpvae.data.tfds import is_tfds_name, read_tfds
 
 BINARIZE = (None, "static", "dynamic")
@@ -198,5 +203,5 @@ def binarized_dynamically(dataset, seed, labelled):
     return pairs.map(draw, num_parallel_calls=tf.data.AUTOTUNE)
 
 
-__all__ = ["Arrays", "BINARIZE", "SPLITS", "binarize_static", "load", "load_arrays", "split_validation",
-           "to_dataset"]
+__all__ = ["Arrays", "BINARIZE", "SPLITS", "SlowPipelineWarning", "binarize_static", "load", "load_arrays",
+           "split_validation", "to_dataset"]

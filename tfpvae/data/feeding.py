@@ -3,6 +3,9 @@
 In-memory numpy arrays go through one `batching.batched` pipeline, in which
 each step gathers one batch of rows. Anything else (a dataset, tensors, an
 option the pipeline does not implement) goes to Keras's own data adapters.
+A `tf.data.Dataset` given to `fit` is watched by a
+`pipeline_check.PipelineCheck`, which warns once when it limits the training
+speed.
 """
 
 import keras
@@ -10,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfpvae.data import batching
+from tfpvae.data.pipeline_check import PipelineCheck
 
 # The `fit` options the in-memory pipeline implements; any other given option
 # (sample weights, class weights, validation_split, steps_per_epoch, or one a
@@ -51,6 +55,24 @@ def in_memory(arrays, batch_size=None, shuffle=True, **options):
     seed = int(np.random.randint(2**31 - 1))  # reproducible under keras.utils.set_random_seed
     dataset = batching.batched(arrays, batch_size, shuffle=shuffle, seed=seed)
     return dataset.prefetch(batching.PREFETCH), options
+
+
+def with_pipeline_check(data, options):
+    """`fit`'s data and options, with a `PipelineCheck` watching `data` when it is
+    a `tf.data.Dataset`, outside `tf.distribute`, and the callbacks are a list
+    (or None) without a check of their own.
+
+    Returns:
+      (data, options): the watched dataset and the options with the check
+      among the callbacks, or both as they were.
+    """
+    callbacks = options.get("callbacks")
+    if (not isinstance(data, tf.data.Dataset) or tf.distribute.has_strategy()
+            or isinstance(callbacks, keras.callbacks.CallbackList)
+            or any(isinstance(c, PipelineCheck) for c in callbacks or [])):
+        return data, options
+    check = PipelineCheck()
+    return check.watch(data), {**options, "callbacks": [*(callbacks or []), check]}
 
 
 def joined(x, y):
