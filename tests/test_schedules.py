@@ -69,6 +69,14 @@ def test_a_saved_vae_keeps_the_schedule_and_its_step(tmp_path, digits):
     assert float(loaded.optimizer.learning_rate) == pytest.approx(float(schedule(8)))
 
 
+def test_a_config_names_a_constant_rate_or_the_iwae_schedule():
+    assert tfpvae.schedules.learning_rate("constant", 2e-3, steps_per_epoch=10, epochs=5) == 2e-3
+    schedule = tfpvae.schedules.learning_rate("iwae", 2e-3, steps_per_epoch=10, epochs=5)
+    assert schedule.get_config() == {"steps_per_epoch": 10, "epochs": 5, "initial_learning_rate": 2e-3}
+    with pytest.raises(ValueError, match=r"schedule must be one of \['constant', 'iwae'\]; received 'step'"):
+        tfpvae.schedules.learning_rate("step", 2e-3, steps_per_epoch=10, epochs=5)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"steps_per_epoch": 0}, "steps_per_epoch must be a positive int; received 0"),
     ({"steps_per_epoch": 1.5}, "steps_per_epoch must be a positive int; received 1.5"),

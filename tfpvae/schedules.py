@@ -11,6 +11,9 @@ STAGES = 8
 PASSES = (3**STAGES - 1) // 2
 """Passes over the data of the IWAE schedule at full length: sum_i 3^i = 3,280."""
 
+NAMES = ("constant", "iwae")
+"""The schedules a run's config can name."""
+
 
 @keras.saving.register_keras_serializable(package="tfpvae")
 class IWAESchedule(keras.optimizers.schedules.LearningRateSchedule):
@@ -65,4 +68,14 @@ class IWAESchedule(keras.optimizers.schedules.LearningRateSchedule):
                 "initial_learning_rate": self.initial_learning_rate}
 
 
-__all__ = ["IWAESchedule", "PASSES"]
+def learning_rate(name, initial_learning_rate, steps_per_epoch, epochs):
+    """The learning rate a run's config names: a float ("constant") or an `IWAESchedule` ("iwae")
+    over the run's `epochs` epochs of `steps_per_epoch` steps."""
+    if name not in NAMES:
+        raise ValueError(f"schedule must be one of {list(NAMES)}; received {name!r}")
+    if name == "constant":
+        return initial_learning_rate
+    return IWAESchedule(steps_per_epoch, epochs=epochs, initial_learning_rate=initial_learning_rate)
+
+
+__all__ = ["IWAESchedule", "NAMES", "PASSES", "learning_rate"]
