@@ -187,7 +187,8 @@ def settings(args, train):
         epochs = max(1, int(0.9 * args.seconds * rate / min(len(train), args.train_examples)))
         print(f"calibration: {rate:.0f} examples/s -> {epochs} epochs in {args.seconds} s", flush=True)
     return {"row": args.row, "train_examples": min(len(train), args.train_examples),
-            "test_examples": args.test_examples, "epochs": epochs, "seconds": args.seconds, "calibrated_examples_per_s": rate,
+            "test_examples": args.test_examples, "epochs": epochs, "seconds": args.seconds,
+            "calibrated_examples_per_s": rate,
             "batch_size": args.batch_size, "learning_rate": args.learning_rate, "adam_epsilon": 1e-4,
             "schedule": "iwae", "seed": args.seed, "curve_every": args.curve_every or max(1, epochs // 20),
             "test_binarization": f"tfpvae.data.binarize_static(x_test, seed={TEST_SEED})",
@@ -267,7 +268,7 @@ def finish(vae, run_dir, config, test):
     epochs = len(seconds)
     result = {
         **config, "epochs_done": epochs, "paper_passes": PASSES,
-        "status": "complete" if epochs >= config["epochs"] else "stopped by the time budget",
+        "status": status(config, seconds),
         "train_seconds": round(sum(seconds), 1),
         "examples_per_s": epoch_rate(config["train_examples"], seconds),
         "test_nll_k5000": float(np.mean(progress["nll"])),
@@ -279,6 +280,15 @@ def finish(vae, run_dir, config, test):
     }
     files.write_json(run_dir / "result.json", result)
     print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=2))
+
+
+def status(config, seconds):
+    """complete (every epoch of the budget), stopped by the time budget, or stopped early (a NaN)."""
+    if len(seconds) >= config["epochs"]:
+        return "complete"
+    if config["seconds"] and sum(seconds) >= config["seconds"]:
+        return "stopped by the time budget"
+    return "stopped early by a non-finite loss"
 
 
 def active_units(vae, test):
