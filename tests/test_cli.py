@@ -157,6 +157,25 @@ def test_an_objective_by_flag_and_by_spec_trains_and_exports(tmp_path):
     assert (tmp_path / "old" / "metrics.json").exists()
 
 
+def test_the_iwae_schedule_and_adam_epsilon_by_flag_reach_the_saved_optimizer(tmp_path):
+    out = tmp_path / "run"
+    tfpvae("train", "--epochs", "2", "--schedule", "iwae", "--adam-epsilon", "1e-4", "--learning-rate", "0.002",
+           "--batch-size", "500", "--latent-dim", "2", "--output", out, *SMALL)
+    assert json.loads((out / "config.json").read_text())["training"]["schedule"] == "iwae"
+    import keras
+
+    import tfpvae as package
+
+    optimizer = keras.models.load_model(out / "model.keras").optimizer
+    schedule = keras.saving.deserialize_keras_object(optimizer.get_config()["learning_rate"])
+    # the digits: 1,500 training images, 10% held out -> 1,350, 3 batches of at most 500 per epoch
+    assert isinstance(schedule, package.schedules.IWAESchedule) and optimizer.epsilon == 1e-4
+    assert schedule.get_config() == {"steps_per_epoch": 3, "epochs": 2, "initial_learning_rate": 0.002}
+    assert int(optimizer.iterations) == 6 and float(optimizer.learning_rate) == pytest.approx(2e-4)
+    result = tfpvae("train", "--schedule", "cosine", "--output", tmp_path / "bad", check=False)
+    assert result.returncode == 2 and "schedule must be one of ['constant', 'iwae']; received 'cosine'" in result.stderr
+
+
 def test_a_discrete_latent_trains_evaluates_and_samples_from_flags(tmp_path):
     """2 groups of 10 relaxed categories with the uniform categorical prior."""
     out = tmp_path / "discrete"

@@ -76,6 +76,7 @@ OUT_OF_RANGE = {
     "batch_size": st.integers(-5, 0), "warmup_epochs": st.integers(-5, -1),
     "context_dim": st.integers(-5, -1), "seed": st.sampled_from([-1, 2**31, 2**40]),
     "learning_rate": st.sampled_from(["0", "-0.1", "inf", "nan", "1e39"]),
+    "adam_epsilon": st.sampled_from(["0", "-1e-4", "inf", "nan"]),
     "beta": st.sampled_from(["-1", "inf", "nan"]), "free_bits": st.sampled_from(["-0.5", "inf", "nan"]),
     "validation_split": st.sampled_from(["1", "1.5", "-0.1", "nan"]),
 }

@@ -15,6 +15,8 @@ def test_merge_layers_in_order():
     ({"training": 3}, "must be a table/dict"),
     ({"data": {"validation_split": 1.5}}, r"validation_split must be in \[0, 1\)"),
     ({"training": {"learning_rate": 0}}, "learning_rate must be a finite number > 0"),
+    ({"training": {"schedule": "cosine"}}, r"schedule must be one of \['constant', 'iwae'\]; received 'cosine'"),
+    ({"training": {"adam_epsilon": -1e-4}}, "adam_epsilon must be a finite number > 0; received -0.0001"),
 ])
 def test_bad_configs_are_named(layer, match):
     with pytest.raises(ValueError, match=match):

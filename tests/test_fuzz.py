@@ -39,7 +39,7 @@ from hypothesis import strategies as st
 import tfpvae
 from tfpvae import config as configs
 from tfpvae import data as tfdata
-from tfpvae import families, networks, runs
+from tfpvae import families, networks, runs, schedules
 from tfpvae.checks import FLOAT32_MAX
 from tfpvae.callbacks import KLWarmup
 
@@ -769,6 +769,8 @@ CONFIG_RULES = {  # (section, key) -> is a value valid (None keeps the default)?
     ("training", "batch_size"): lambda v: type(v) is int and v >= 1,
     ("training", "warmup_epochs"): lambda v: type(v) is int and v >= 0,
     ("training", "learning_rate"): lambda v: real(v) and math.isfinite(v) and 0 < v <= FLOAT32_MAX,
+    ("training", "adam_epsilon"): lambda v: real(v) and math.isfinite(v) and 0 < v <= FLOAT32_MAX,
+    ("training", "schedule"): lambda v: isinstance(v, str) and v in schedules.NAMES,
     ("training", "seed"): lambda v: type(v) is int and 0 <= v < 2**31,
     ("training", "strategy"): lambda v: isinstance(v, str) and v in configs.STRATEGIES,
 }
@@ -810,7 +812,8 @@ def downstream_problems(merged):
     uses = {
         "dataset": lambda: isinstance(data["dataset"], str) or tfdata.load_arrays(data["dataset"]),
         "validation_split": lambda: runs.held_out(arrays, data["validation_split"], seed=0),
-        "learning_rate": lambda: keras.optimizers.Adam(training["learning_rate"]),
+        "learning_rate": lambda: keras.optimizers.Adam(training["learning_rate"], epsilon=training["adam_epsilon"]),
+        "schedule": lambda: schedules.learning_rate(training["schedule"], training["learning_rate"], 1, 1),
         "seed": lambda: training["seed"] is None or keras.utils.set_random_seed(training["seed"]),
         "warmup_epochs": lambda: training["warmup_epochs"] and KLWarmup(epochs=training["warmup_epochs"]),
         "binarize": lambda: configs.binarization(merged),

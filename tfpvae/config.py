@@ -4,7 +4,7 @@ A configuration is plain data with three sections:
 
     {"model": VAE.get_config() (event_shape comes from the data),
      "data": {"dataset": ..., "binarize": ..., "validation_split": ...},
-     "training": {"epochs": ..., "batch_size": ..., "learning_rate": ..., "seed": ...}}
+     "training": {"epochs": ..., "batch_size": ..., "learning_rate": ..., "schedule": ..., "seed": ...}}
 
 It is read from JSON or TOML files; values given on the command line override
 the file's, which override DEFAULTS.
@@ -16,7 +16,7 @@ import json
 import tomllib
 from pathlib import Path
 
-from tfpvae import checks, families, hierarchy, networks, objectives
+from tfpvae import checks, families, hierarchy, networks, objectives, schedules
 from tfpvae.objectives.bounds import KL_FORMS
 
 BINARIZE = ("auto", "dynamic", "static", "none")
@@ -60,7 +60,11 @@ OPTIONS = {
     "training": {
         "epochs": Option(50, int, "passes over the training data", None),
         "batch_size": Option(100, int, "examples per step", None),
-        "learning_rate": Option(1e-3, float, "Adam's learning rate", None),
+        "learning_rate": Option(1e-3, float, "Adam's learning rate (the schedule's first rate)", None),
+        "schedule": Option("constant", str, "the learning rate over the run: constant, or the IWAE paper's "
+                           "3^i passes at learning_rate * 10^(-i/7), i = 0..7, compressed into the run's "
+                           "epochs (iwae)", list(schedules.NAMES)),
+        "adam_epsilon": Option(1e-7, float, "Adam's epsilon (the IWAE paper's is 1e-4)", None),
         "seed": Option(0, int, "seed of the weights, the data order and every draw", None),
         "warmup_epochs": Option(0, int, "ramp beta from 0 over this many epochs", None),
         "strategy": Option("default", str, "the tf.distribute strategy", list(STRATEGIES)),
@@ -133,6 +137,9 @@ def check(config):
     if not split < 1.0:
         raise ValueError(f"validation_split must be in [0, 1); received {split!r}")
     checks.real(training["learning_rate"], "learning_rate", strict=True)
+    checks.real(training["adam_epsilon"], "adam_epsilon", strict=True)
+    if training["schedule"] not in schedules.NAMES:
+        raise ValueError(f"schedule must be one of {list(schedules.NAMES)}; received {training['schedule']!r}")
     checks.seed(training["seed"], "seed")
     for key, least in (("epochs", 1), ("batch_size", 1), ("warmup_epochs", 0)):
         checks.integer(training[key], key, least, "a positive int" if least else "an int >= 0")

@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfpvae import config as configs
-from tfpvae import data, files, locks, plots
+from tfpvae import data, files, locks, plots, schedules
 from tfpvae.callbacks import KLWarmup, StopOnNaN
 from tfpvae.checkpoints import RunCheckpoint
 from tfpvae.data.arrays import subset
@@ -159,9 +159,11 @@ def train(config, output=None, verbose=2):
     if training["seed"] is not None:
         keras.utils.set_random_seed(training["seed"])
     train_data, validation, test, event_shape = datasets(config)
+    rate = schedules.learning_rate(training["schedule"], training["learning_rate"],
+                                   int(train_data.cardinality()), training["epochs"])
     with strategy.scope():
         vae = VAE(**{"name": "vae", **config["model"], "event_shape": list(event_shape)})
-        vae.compile(optimizer=keras.optimizers.Adam(training["learning_rate"]))
+        vae.compile(optimizer=keras.optimizers.Adam(rate, epsilon=training["adam_epsilon"]))
     requested = json.loads(json.dumps(config))
     config = json.loads(json.dumps({**config, "model": vae.get_config()}))  # as config.json holds it
     path.mkdir(parents=True, exist_ok=True)
