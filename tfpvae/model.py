@@ -268,9 +268,10 @@ class VAE(training_loop.XLATraining, keras.Model):
         `jit_update`, used when the whole step is not XLA-compiled, compiles the
         optimizer's step alone with XLA: Keras 3 runs an optimizer as about 20
         small ops per variable, which XLA fuses into a few loops. It defaults to
-        True when no `tf.distribute` strategy is in use (its update step
-        synchronizes replicas, which XLA cannot hold) and the whole step is
-        not XLA-compiled.
+        True when the whole step is not XLA-compiled, "auto" is not in use
+        (a `fit` too short for whole-step XLA is also too short to repay this
+        smaller compile), and no `tf.distribute` strategy is in use (its
+        update step synchronizes replicas, which XLA cannot hold).
         """
         if steps_per_execution is None:
             steps_per_execution = 1 if tf.distribute.has_strategy() else 32
@@ -278,11 +279,11 @@ class VAE(training_loop.XLATraining, keras.Model):
         if auto:
             jit_compile = (not kwargs.get("run_eagerly") and not tf.distribute.has_strategy()
                            and compat.model_supports_jit(self))
-        self.jit_auto, self.jit_update_auto = auto and jit_compile, jit_update is None
+        self.jit_auto = auto and jit_compile
         super().compile(optimizer=optimizer, steps_per_execution=steps_per_execution,
                         jit_compile=jit_compile and not auto, **kwargs)
         if jit_update is None:
-            jit_update = not self.jit_compile and not tf.distribute.has_strategy()
+            jit_update = not self.jit_compile and not self.jit_auto and not tf.distribute.has_strategy()
         self.jit_update = bool(jit_update)
         self._graph_functions.pop("jit_update", None)
 

@@ -162,13 +162,12 @@ class XLATraining:
     """A `keras.Model` mixin: `fit` applies the "auto" rule, and XLA executions
     run as one XLA loop.
 
-    The model sets `jit_auto` (True: `jit_compile="auto"` and XLA can compile
-    the step) and `jit_update_auto` (True: `jit_update` follows XLA) in
-    `compile`; each `fit` then turns XLA on or off by its planned steps.
+    The model sets `jit_auto` in `compile` (True: `jit_compile="auto"` and
+    XLA can compile the step); each `fit` then turns XLA on or off by its
+    planned steps.
     """
 
     jit_auto = False
-    jit_update_auto = False
 
     def fit(self, *args, **kwargs):
         if self.jit_auto:
@@ -182,8 +181,6 @@ class XLATraining:
 
     def use_xla(self, xla):
         """Turns whole-step XLA on or off; the step functions are rebuilt if it changes."""
-        if self.jit_update_auto:
-            self.jit_update = not xla
         if bool(self.jit_compile) != xla:
             self.jit_compile = xla
             self.train_function = self.test_function = self.predict_function = None
