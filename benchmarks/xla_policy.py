@@ -47,6 +47,9 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--cache", help="a folder for TensorFlow's persistent XLA cache (emptied first)")
     parser.add_argument("--json")
+    parser.add_argument("--interleave", action="store_true",
+                        help="all modes in one process: first steps in turn, then one epoch of each mode "
+                             "in turn, --rounds times (machine drift falls on all modes alike)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -60,6 +63,19 @@ def main(argv=None):
     if args.cache:
         shutil.rmtree(args.cache, ignore_errors=True)
         env["TF_XLA_FLAGS"] = f"--tf_xla_persistent_cache_directory={os.path.abspath(args.cache)}"
+    if args.interleave:
+        spec = {"modes": args.modes, "batch_size": args.batch_size, "examples": args.examples, "rounds": args.rounds}
+        out = subprocess.run([sys.executable, __file__, "--worker", json.dumps({**spec, "interleave": True})],
+                             env=env, capture_output=True, text=True, check=True)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        result["load"] = os.getloadavg()
+        print(interleaved_report(result, args))
+        if args.json:
+            with open(args.json + ".tmp", "w") as f:
+                json.dump({"setup": {"args": vars(args), "cpu_count": os.cpu_count()}, "interleaved": result}, f,
+                          indent=1)
+            os.replace(args.json + ".tmp", args.json)
+        return
     runs, modes = [], list(args.modes)
     for r in range(args.rounds):
         for mode in modes[r % len(modes):] + modes[:r % len(modes)]:
@@ -102,16 +118,32 @@ def report(runs, args):
     return "\n".join(lines)
 
 
-def worker(spec):
-    start = time.perf_counter()
+def interleaved_report(result, args):
+    """Markdown: per mode, the first step and the median [min, max] examples/s over interleaved epochs."""
+    lines = ["| mode | first step (s) | examples/s, median [min, max] of interleaved epochs | ms per step | XLA |",
+             "| --- | ---: | ---: | ---: | --- |"]
+    median = {}
+    for mode in args.modes:
+        rates = [args.batch_size * steps / s for s, steps in result["epochs"][mode]]
+        median[mode] = result["first_step_s"][mode], args.batch_size / statistics.median(rates)
+        lines.append(f"| {mode} | {result['first_step_s'][mode]:.2f} | {statistics.median(rates):,.0f} "
+                     f"[{min(rates):,.0f}, {max(rates):,.0f}] | {1e3 * median[mode][1]:.2f} "
+                     f"| {result['xla'][mode]} |")
+    if "graph" in median and "xla-loop" in median:
+        extra = median["xla-loop"][0] - median["graph"][0]
+        saved = median["graph"][1] - median["xla-loop"][1]
+        lines += ["", f"XLA's extra time before the first step {extra:.2f} s, saved per step {1e3 * saved:.2f} ms"
+                  + (f": break-even after {extra / saved:,.0f} steps" if saved > 0 else ": no saving")]
+    lines += ["", f"load average after the run: {result['load'][0]:.2f} (1 min), {result['load'][1]:.2f} (5 min)"]
+    return "\n".join(lines)
+
+
+def built(mode, x, bs):
+    """A compiled tfpvae model for `mode`, after a `fit` on one batch, and that first step's seconds."""
     import keras
-    import numpy as np
 
     import tfpvae
 
-    import_s = time.perf_counter() - start
-    bs, mode = spec["batch_size"], spec["mode"]
-    x = (np.random.default_rng(0).random((spec["examples"] // bs * bs, 784)) < 0.3).astype("float32")
     keras.utils.set_random_seed(0)
     t0 = time.perf_counter()
     mlp = {"name": "mlp", "units": [200, 200], "activation": "tanh"}
@@ -122,7 +154,42 @@ def worker(spec):
     if mode == "xla-step":
         vae.make_train_function = lambda force=False: keras.Model.make_train_function(vae, force)
     vae.fit(x[:bs], epochs=1, batch_size=bs, verbose=0, shuffle=False)
-    first_step_s = time.perf_counter() - t0
+    return vae, time.perf_counter() - t0
+
+
+def interleaved(spec):
+    """All modes in one process: first steps, a warm-up epoch each, then epochs in turn."""
+    import numpy as np
+
+    bs, modes = spec["batch_size"], spec["modes"]
+    x = (np.random.default_rng(0).random((spec["examples"] // bs * bs, 784)) < 0.3).astype("float32")
+    models, first = {}, {}
+    built("graph", x, bs)  # TensorFlow's one-time start-up costs, paid before the first timed mode
+    for mode in modes:
+        models[mode], first[mode] = built(mode, x, bs)
+    epochs = {mode: [] for mode in modes}
+    for r in range(spec["rounds"] + 1):
+        for mode in modes[r % len(modes):] + modes[:r % len(modes)]:
+            vae = models[mode]
+            steps = int(vae.optimizer.iterations)
+            t0 = time.perf_counter()
+            vae.fit(x, epochs=1, batch_size=bs, verbose=0)
+            if r:  # round 0 is the warm-up (XLA compiles there)
+                epochs[mode].append((time.perf_counter() - t0, int(vae.optimizer.iterations) - steps))
+    return {"first_step_s": first, "epochs": epochs, "xla": {m: bool(v.jit_compile) for m, v in models.items()}}
+
+
+def worker(spec):
+    if spec.get("interleave"):
+        return interleaved(spec)
+    start = time.perf_counter()
+    import keras
+    import numpy as np
+
+    import_s = time.perf_counter() - start
+    bs, mode = spec["batch_size"], spec["mode"]
+    x = (np.random.default_rng(0).random((spec["examples"] // bs * bs, 784)) < 0.3).astype("float32")
+    vae, first_step_s = built(mode, x, bs)
     seconds = []
 
     class EpochTimer(keras.callbacks.Callback):
