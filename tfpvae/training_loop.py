@@ -83,7 +83,7 @@ def multi_step_function(model, fallback):
     """
     steps = int(model.steps_per_execution)
 
-    @tf.function(jit_compile=True, reduce_retracing=True)
+    @tf.function(jit_compile=True, reduce_retracing=True, autograph=False)
     def run(batches, count):
         def body(i):
             model.train_step(tf.nest.map_structure(lambda b: b[i], batches))
@@ -92,7 +92,7 @@ def multi_step_function(model, fallback):
         tf.while_loop(lambda i: i < count, body, (tf.constant(0),))
         return model.get_metrics_result()
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def stack_and_run(iterator, first, budget):
         """Reads up to `budget` - 1 more batches shaped like `first`, runs them;
         returns (logs, batches run, the next batch read if its shape differs)."""
