@@ -2,26 +2,33 @@
 
 Keras's `fit` calls its train function once per execution of
 `steps_per_execution` steps. Keras's own function loops over the steps in a
-graph and calls the XLA-compiled step once per step, so each step pays a
-call into XLA (the variables copied in and out). `multi_step_function`
-instead reads the execution's batches, stacks them, and runs
+graph and calls the XLA-compiled step once per step, so each step is one
+call into XLA. `multi_step_function` instead reads the execution's batches,
+stacks them, and runs
 
     for i in range(count):  train_step(batches[i])
 
-as one XLA `while` loop: the variables enter XLA once per execution.
+as one XLA `while` loop: one call into XLA per execution.
 
 An execution reads what Keras's reads: up to `steps_per_execution` batches,
 fewer where the data ends, so epochs hold Keras's steps and callbacks run
 once per execution as before. Consecutive batches of one shape are stacked
-together (at most `MAX_STACK_BYTES` of them per XLA call); a batch of another shape (an epoch's short last batch) starts a
-new stack, which XLA compiles for its shape once, as it compiles Keras's
-step for each batch shape.
+together (at most `MAX_STACK_BYTES` of them per XLA call); a batch of
+another shape (an epoch's short last batch) starts a new stack, which XLA
+compiles for its shape once, as it compiles Keras's step for each batch
+shape.
 
-`jit_policy` is `VAE.compile`'s `jit_compile="auto"` rule: XLA's compile
-costs seconds before the first step (benchmarks/RESULTS.md), which a short
-`fit` does not earn back, so XLA is used when a `fit` plans at least
-`XLA_MIN_STEPS` training steps (epochs x steps per epoch; an unknown or
-infinite number of steps counts as many).
+`uses_xla` is `VAE.compile`'s `jit_compile="auto"` rule: XLA's compile
+costs seconds before the first step, which a short `fit` does not earn
+back, so XLA is used when a `fit` plans at least `XLA_MIN_STEPS` training
+steps (epochs x steps per epoch; an unknown or infinite number of steps
+counts as many). benchmarks/xla_policy.py measures the compile and the
+time saved per step that the threshold rests on (benchmarks/RESULTS.md).
+
+Example:
+  >>> vae.compile()                   # jit_compile="auto"
+  >>> vae.fit(x, epochs=1)            # a few steps: no XLA compile
+  >>> vae.fit(x, epochs=100)          # >= XLA_MIN_STEPS steps: the XLA loop
 """
 
 import inspect
