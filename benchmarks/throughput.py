@@ -129,7 +129,7 @@ def run_worker(spec):
     if done.returncode != 0 or not lines:
         sys.stderr.write(done.stderr[-4000:])
         raise RuntimeError(f"worker failed (exit {done.returncode}): {spec}")
-    return json.loads(lines[-1][len(RESULT_PREFIX):])
+    return {**json.loads(lines[-1][len(RESULT_PREFIX):]), "load_after": os.getloadavg()}
 
 
 def dense_shapes(input_dim, hidden, latent):
@@ -162,7 +162,8 @@ def main(argv=None):
             runs.append({"round": r, **result})
             print(f"round {r + 1}/{args.rounds}  batch {bs:5d}  {impl:10s}  "
                   f"{result['examples_per_s']:9.0f} ex/s  first step {result['first_step_s']:6.2f} s  "
-                  f"peak {result['peak_mib']:7.0f} MiB", file=sys.stderr, flush=True)
+                  f"peak {result['peak_mib']:7.0f} MiB  load {result['load_after'][0]:.2f}",
+                  file=sys.stderr, flush=True)
         matmul.append(run_worker({**matmul_spec, "when": "after"}))
     setup = {"data": description, "input_dim": input_dim, "hidden": args.hidden, "latent": args.latent,
              "batch_sizes": args.batch_sizes, "rounds": args.rounds, "epochs": args.epochs,
@@ -226,8 +227,33 @@ def report(setup, runs, matmul, flops):
     if factors:
         lines += ["", f"tfp.layers check: regularization losses / analytic KL = "
                       f"{min(factors):.3f}..{max(factors):.3f} (1.000: its loss is -ELBO, as tfpvae's)"]
+    lines += round_report(setup, runs)
+    loads = [run["load_after"][0] for run in runs] + [m["load_after"][0] for m in matmul]
+    lines += ["", f"1-minute load average after each run: {min(loads):.2f}..{max(loads):.2f} "
+                  f"on {setup['cpus']} CPUs"]
     lines += flop_report(setup, rate, matmul, flops)
     return "\n".join(lines)
+
+
+def round_report(setup, runs):
+    """Markdown lines: per round, tfpvae's examples/s and first step over each other implementation's."""
+    others = [impl for impl in IMPLEMENTATIONS[1:] if any(run["impl"] == impl for run in runs)]
+    if not any(run["impl"] == "tfpvae" for run in runs) or not others:
+        return []
+    lines = ["", "Per round, tfpvae's figure / the implementation's (examples/s: above 1 is a faster "
+                 "tfpvae; first step: above 1 is a slower tfpvae first step):", "",
+             "| batch | round | " + " | ".join(f"examples/s vs {impl} | first step vs {impl}" for impl in others)
+             + " |", "| ---: | ---: |" + " ---: | ---: |" * len(others)]
+    by = {(run["batch_size"], run["round"], run["impl"]): run for run in runs}
+    for bs in setup["batch_sizes"]:
+        for r in range(setup["rounds"]):
+            mine = by.get((bs, r, "tfpvae"))
+            if mine is None:
+                continue
+            cells = [f"{ratio(mine['examples_per_s'], by[(bs, r, impl)]['examples_per_s'])} | "
+                     f"{ratio(mine['first_step_s'], by[(bs, r, impl)]['first_step_s'])}" for impl in others]
+            lines.append(f"| {bs} | {r + 1} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def flop_report(setup, rate, matmul, flops):

@@ -301,21 +301,26 @@ def trained_from_seed_5(digits, **compile_options):
     return vae, vae.fit(digits[:400], epochs=2, batch_size=50, verbose=0).history["loss"]
 
 
-def test_the_whole_step_compiles_with_xla_by_default_where_every_family_can(digits):
-    """compile() turns XLA on for the whole step on this CPU-only machine too
-    (Keras's own "auto" would not); the low_rank posterior's log-determinant
-    is an op XLA lacks, so its model keeps XLA off and compiles the optimizer
-    step alone; under a tf.distribute strategy neither is used. From the same
-    seed the XLA step trains as the graph step does up to the draws of z
-    (XLA's Philox lays out its stream differently for these shapes), so the
-    per-epoch losses agree within 2% (they differed by 0.3% when measured)."""
-    (xla, xla_loss), (graph, graph_loss) = trained_from_seed_5(digits), trained_from_seed_5(digits, jit_compile=False)
+def test_the_whole_step_compiles_with_xla_where_every_family_can(digits):
+    """compile() allows XLA for the whole step on this CPU-only machine too
+    (Keras's own "auto" would not), and jit_compile=True turns it on; the
+    low_rank posterior's log-determinant is an op XLA lacks, so its model
+    keeps XLA off and compiles the optimizer step alone; under a
+    tf.distribute strategy neither is used. From the same seed the XLA step
+    trains as the graph step does up to the draws of z (XLA's Philox lays
+    out its stream differently for these shapes), so the per-epoch losses
+    agree within 2% (they differed by 0.3% when measured)."""
+    (xla, xla_loss), (graph, graph_loss) = (trained_from_seed_5(digits, jit_compile=True),
+                                            trained_from_seed_5(digits, jit_compile=False))
     assert xla.jit_compile is True and not xla.jit_update
     assert graph.jit_compile is False and graph.jit_update
     np.testing.assert_allclose(xla_loss, graph_loss, rtol=0.02)
+    auto = small_vae()
+    auto.compile()
+    assert auto.jit_auto
     low_rank = small_vae(posterior="low_rank")
     low_rank.compile()
-    assert low_rank.jit_compile is False and low_rank.jit_update
+    assert not low_rank.jit_auto and low_rank.jit_compile is False and low_rank.jit_update
     with tf.distribute.OneDeviceStrategy("/cpu:0").scope():
         distributed = small_vae()
         distributed.compile()

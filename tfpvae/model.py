@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfpvae import checks, compat, conditioning, evaluation, hierarchy, networks, objectives, saved_model
+from tfpvae import (checks, compat, conditioning, evaluation, hierarchy, networks, objectives, saved_model,
+                    training_loop)
 from tfpvae.data import feeding
 from tfpvae.layers import Likelihood, Posterior, Prior
 from tfpvae.metrics import Means
@@ -14,7 +15,7 @@ from tfpvae.objectives import bounds
 
 
 @keras.saving.register_keras_serializable(package="tfpvae")
-class VAE(keras.Model):
+class VAE(training_loop.XLATraining, keras.Model):
     """Auto-Encoding Variational Bayes (Kingma & Welling, arXiv:1312.6114).
 
     x ~ p(x|z), z ~ p(z), with the approximate posterior q(z|x). Training
@@ -384,28 +385,37 @@ class VAE(keras.Model):
         multi-step loop fails under MirroredStrategy ("You must feed a value
         for placeholder tensor").
 
-        `jit_compile="auto"` compiles each step with XLA, on a CPU as on a GPU,
-        whenever Keras finds that every layer supports it (`low_rank` does
-        not) and op determinism is off, outside `tf.distribute`. Keras's own
-        "auto" leaves XLA off on machines without a GPU; for a VAE's step, XLA
-        fuses the elementwise work of the activations, the sampler, the
-        log-densities and the optimizer (benchmarks/RESULTS.md measures it).
+        `jit_compile=True` compiles the whole training step with XLA, on a CPU
+        as on a GPU, and runs each execution's steps as one XLA loop
+        (`tfpvae.training_loop`); for a VAE's step, XLA fuses the elementwise
+        work of the activations, the sampler, the log-densities and the
+        optimizer (benchmarks/RESULTS.md measures it). `jit_compile="auto"`
+        does so for each `fit` that plans at least
+        `training_loop.XLA_MIN_STEPS` steps (epochs x steps per epoch), where
+        the compile pays for itself, whenever Keras finds that every layer
+        supports XLA (`low_rank` does not) and op determinism is off, outside
+        `tf.distribute`. Keras's own "auto" leaves XLA off on machines without
+        a GPU.
 
         `jit_update`, used when the whole step is not XLA-compiled, compiles the
         optimizer's step alone with XLA: Keras 3 runs an optimizer as about 20
         small ops per variable, which XLA fuses into a few loops. It defaults to
-        True when no `tf.distribute` strategy is in use (its update step
-        synchronizes replicas, which XLA cannot hold).
+        True when the whole step is not XLA-compiled, "auto" is not in use
+        (a `fit` too short for whole-step XLA is also too short to repay this
+        smaller compile), and no `tf.distribute` strategy is in use (its
+        update step synchronizes replicas, which XLA cannot hold).
         """
         if steps_per_execution is None:
             steps_per_execution = 1 if tf.distribute.has_strategy() else 32
-        if jit_compile == "auto":
+        auto = jit_compile == "auto"
+        if auto:
             jit_compile = (not kwargs.get("run_eagerly") and not tf.distribute.has_strategy()
                            and compat.model_supports_jit(self))
+        self.jit_auto = auto and jit_compile
         super().compile(optimizer=optimizer, steps_per_execution=steps_per_execution,
-                        jit_compile=jit_compile, **kwargs)
+                        jit_compile=jit_compile and not auto, **kwargs)
         if jit_update is None:
-            jit_update = not self.jit_compile and not tf.distribute.has_strategy()
+            jit_update = not self.jit_compile and not self.jit_auto and not tf.distribute.has_strategy()
         self.jit_update = bool(jit_update)
         self._graph_functions.pop("jit_update", None)
 
