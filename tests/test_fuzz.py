@@ -666,8 +666,10 @@ def weight(v):
 
 
 MODEL_ARGUMENTS = {  # argument -> (values to try, is a value valid?)
-    "latent_dim": (st.integers(-2, 3) | st.sampled_from([0, True, 2.0, "2", None, [2], np.int64(2)]),
-                   positive_int),
+    "latent_dim": (st.integers(-2, 3) | st.sampled_from([0, True, 2.0, "2", None, [2], np.int64(2)])
+                   | st.lists(st.integers(-1, 3) | st.sampled_from([True, 2.0, "2"]), max_size=3),
+                   lambda v: positive_int(v) or isinstance(v, list) and len(v) >= 1
+                   and all(positive_int(d) for d in v)),
     "num_samples": (st.integers(-2, 3) | st.sampled_from([0, True, 2.0, "2", None, [2], np.int64(2)]),
                     positive_int),
     "kl": (st.sampled_from(["auto", "analytic", "mc", "AUTO", "", None, 1, ["auto"], "exact"])
