@@ -109,13 +109,19 @@ def report(runs, args):
         lines.append(f"| {mode} | {statistics.median(first):.2f} [{min(first):.2f}, {max(first):.2f}] "
                      f"| {statistics.median(rate):,.0f} [{min(rate):,.0f}, {max(rate):,.0f}] "
                      f"| {1e3 * median[mode][1]:.2f} | {mine[0]['xla']} |")
-    if "graph" in median and "xla-loop" in median:
-        extra = median["xla-loop"][0] - median["graph"][0]
-        saved = median["graph"][1] - median["xla-loop"][1]
-        lines += ["", f"XLA's extra time before the first step {extra:.2f} s, saved per step "
-                      f"{1e3 * saved:.2f} ms: break-even after "
-                      f"{extra / saved:,.0f} steps" if saved > 0 else "XLA saves nothing per step"]
+    lines += break_even(median)
     return "\n".join(lines)
+
+
+def break_even(median):
+    """Markdown lines: XLA's extra first-step time, its saving per step and the
+    steps that repay it, from {mode: (first step s, s per step)}."""
+    if "graph" not in median or "xla-loop" not in median:
+        return []
+    extra = median["xla-loop"][0] - median["graph"][0]
+    saved = median["graph"][1] - median["xla-loop"][1]
+    return ["", f"XLA's extra time before the first step {extra:.2f} s, saved per step {1e3 * saved:.2f} ms"
+            + (f": break-even after {extra / saved:,.0f} steps" if saved > 0 else ": no saving")]
 
 
 def interleaved_report(result, args):
@@ -129,11 +135,7 @@ def interleaved_report(result, args):
         lines.append(f"| {mode} | {result['first_step_s'][mode]:.2f} | {statistics.median(rates):,.0f} "
                      f"[{min(rates):,.0f}, {max(rates):,.0f}] | {1e3 * median[mode][1]:.2f} "
                      f"| {result['xla'][mode]} |")
-    if "graph" in median and "xla-loop" in median:
-        extra = median["xla-loop"][0] - median["graph"][0]
-        saved = median["graph"][1] - median["xla-loop"][1]
-        lines += ["", f"XLA's extra time before the first step {extra:.2f} s, saved per step {1e3 * saved:.2f} ms"
-                  + (f": break-even after {extra / saved:,.0f} steps" if saved > 0 else ": no saving")]
+    lines += break_even(median)
     lines += ["", f"load average after the run: {result['load'][0]:.2f} (1 min), {result['load'][1]:.2f} (5 min)"]
     return "\n".join(lines)
 

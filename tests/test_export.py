@@ -215,6 +215,16 @@ def served(tmp_path_factory):
     return {"models": models, "index": index, "report": child.report(), "expected": {}}
 
 
+def assert_outputs_match(out, expected):
+    """Every signature's outputs under `out` are those `expected` names, equal to 1e-5."""
+    for signature in SIGNATURES:
+        received = outputs_of(out, signature)
+        assert sorted(received) == sorted(expected[signature]), signature
+        for output, value in expected[signature].items():
+            np.testing.assert_allclose(received[output], value, rtol=1e-5, atol=1e-5,
+                                       err_msg=f"{signature}/{output}")
+
+
 def outputs_of(out, name):
     with np.load(f"{out}.{name}.npz") as outputs:
         return dict(outputs)
@@ -311,12 +321,7 @@ def test_a_conditional_vae_exports_with_its_context(tmp_path, encoder):
                 "outputs": str(tmp_path / "out"), "calls": calls})
     assert child.report()["loaded"] == []
     expected = expected_outputs(vae, inputs)
-    for signature in SIGNATURES:
-        received = outputs_of(tmp_path / "out", signature)
-        assert sorted(received) == sorted(expected[signature]), signature
-        for output, value in expected[signature].items():
-            np.testing.assert_allclose(received[output], value, rtol=1e-5, atol=1e-5,
-                                       err_msg=f"{signature}/{output}")
+    assert_outputs_match(tmp_path / "out", expected)
     assert outputs_of(tmp_path / "out", "sample")["x"].shape == (BATCH, *vae.event_shape)
 
 
@@ -337,12 +342,7 @@ def test_a_stack_of_latent_layers_exports_and_matches_the_live_model(tmp_path):
     for number, level in enumerate(vae.encode(inputs["x"]).levels(z), start=1):
         expected["encode"].update({f"mean_{number}": level.mean(), f"stddev_{number}": level.stddev()})
     assert [expected["encode"][f"mean_{n}"].shape[-1] for n in (1, 2)] == [3, 2]
-    for signature in SIGNATURES:
-        received = outputs_of(tmp_path / "out", signature)
-        assert sorted(received) == sorted(expected[signature]), signature
-        for output, value in expected[signature].items():
-            np.testing.assert_allclose(received[output], value, rtol=1e-5, atol=1e-5,
-                                       err_msg=f"{signature}/{output}")
+    assert_outputs_match(tmp_path / "out", expected)
 
 
 def test_saved_model_cli_shows_and_runs_the_signatures(served, tmp_path):

@@ -112,8 +112,7 @@ class VAE(training_loop.XLATraining, keras.Model):
         encoders = hierarchy.per_level(encoder, levels, "encoder", allow_layer=False)
         decoders = hierarchy.per_level(decoder, levels, "decoder", allow_layer=False)
         posteriors = hierarchy.per_level(posterior, levels, "posterior")
-        self.encoder_spec = [serialize(e) for e in encoder] if isinstance(encoder, (list, tuple)) else serialize(encoder)
-        self.decoder_spec = [serialize(d) for d in decoder] if isinstance(decoder, (list, tuple)) else serialize(decoder)
+        self.encoder_spec, self.decoder_spec = serialize(encoder), serialize(decoder)
         self.encoder_net = networks.build(deserialize(encoders[0]), "encoder", self.event_shape, sizes[0])
         self.decoder_net = networks.build(deserialize(decoders[0]), "decoder", self.event_shape, sizes[0])
         self.posterior_layer = Posterior(posteriors[0], sizes[0], name="posterior")
@@ -599,7 +598,10 @@ class VAE(training_loop.XLATraining, keras.Model):
 
 
 def serialize(network):
-    """A network spec as JSON-able data: a Keras layer becomes its serialized config."""
+    """A network spec (or a list of one per level) as JSON-able data: a Keras
+    layer becomes its serialized config."""
+    if isinstance(network, (list, tuple)):
+        return [serialize(n) for n in network]
     if isinstance(network, keras.layers.Layer):
         return keras.saving.serialize_keras_object(network)
     return network
