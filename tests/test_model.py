@@ -389,3 +389,43 @@ def test_encode_and_call_trace_inside_a_tf_function():
     labels = tf.TensorSpec([None], tf.int32)
     traced = tf.function(lambda x, c: conditional.encode(x, c).mean()).get_concrete_function(spec, labels)
     assert traced.output_shapes.as_list() == [None, 2]
+
+
+def frozen_fit(vae, data, **kwargs):
+    """A fit whose steps leave every weight as it was (SGD with rate 0)."""
+    vae.compile(optimizer=keras.optimizers.SGD(0.0))
+    vae.fit(data, epochs=1, verbose=0, **kwargs)
+
+
+def marginal_logits(x):
+    mean = np.clip(x.reshape(len(x), -1).mean(axis=0), 1e-3, 1 - 1e-3)
+    return np.log(mean / (1 - mean))
+
+
+def test_the_first_fit_starts_the_likelihood_at_the_datas_marginal(digits):
+    vae = small_vae()
+    assert not vae.data_initialized
+    frozen_fit(vae, digits, batch_size=100)
+    assert vae.data_initialized
+    np.testing.assert_allclose(vae.likelihood_layer.params.bias.numpy(), marginal_logits(digits), rtol=1e-5)
+    vae.likelihood_layer.params.bias.assign(np.zeros(64, np.float32))
+    frozen_fit(vae, digits[::-1], batch_size=100)  # a later fit keeps what training made
+    np.testing.assert_array_equal(vae.likelihood_layer.params.bias.numpy(), np.zeros(64))
+
+
+def test_a_dataset_starts_the_likelihood_from_its_first_batches(digits):
+    vae = small_vae()
+    frozen_fit(vae, tf.data.Dataset.from_tensor_slices(digits[:300]).batch(50))
+    np.testing.assert_allclose(vae.likelihood_layer.params.bias.numpy(), marginal_logits(digits[:300]),
+                               rtol=1e-5)
+
+
+def test_a_loaded_or_opted_out_model_keeps_its_likelihood(digits, tmp_path):
+    vae = small_vae()
+    vae.save(tmp_path / "fresh.keras")
+    loaded = keras.models.load_model(tmp_path / "fresh.keras")
+    opted_out = small_vae()
+    opted_out.data_initialized = True
+    for model in (loaded, opted_out):
+        frozen_fit(model, digits, batch_size=100)
+        np.testing.assert_array_equal(model.likelihood_layer.params.bias.numpy(), np.zeros(64))

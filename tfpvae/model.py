@@ -14,6 +14,10 @@ from tfpvae.metrics import Means
 from tfpvae.objectives import bounds
 
 
+# How many of the first examples given to `fit` set where p(x|z) starts (`VAE.initialize_from_data`).
+MARGINAL_EXAMPLES = 10000
+
+
 @keras.saving.register_keras_serializable(package="tfpvae")
 class VAE(training_loop.XLATraining, keras.Model):
     """Auto-Encoding Variational Bayes (Kingma & Welling, arXiv:1312.6114).
@@ -97,6 +101,7 @@ class VAE(training_loop.XLATraining, keras.Model):
         self.means = Means(("loss", "elbo", "reconstruction", "kl", *self.objective.metric_names))
         self.kl_form = self._checked_forms()
         self._graph_functions, self.jit_update = {}, False
+        self.data_initialized = False
         self.build()
 
     def _make_layers(self, encoder, decoder, prior, posterior, likelihood):
@@ -426,6 +431,10 @@ class VAE(training_loop.XLATraining, keras.Model):
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         data = self._checked(feeding.joined(x, y))
+        if not self.data_initialized:
+            examples = feeding.leading_examples(data, MARGINAL_EXAMPLES)
+            if examples is not None:
+                self.initialize_from_data(examples)
         data, kwargs = feeding.with_pipeline_check(data, kwargs)
         if not args and feeding.fed_in_memory(data, kwargs, conditional=bool(self.context_dim)):
             data, kwargs = feeding.in_memory(data, **kwargs)
@@ -444,6 +453,36 @@ class VAE(training_loop.XLATraining, keras.Model):
         if not self.context_dim:
             data = checks.first_of(data)
         return super().predict(data[:2] if isinstance(data, tuple) else data, *args, **kwargs)
+
+    def initialize_from_data(self, x):
+        """Starts p(x|z) at the data's marginal: the likelihood's output bias
+        becomes the family's fit of each element of x over the examples
+        (each pixel's log-odds for `bernoulli`, mean and standard deviation
+        for `normal`, log mean for `poisson`; `Family.marginal_params`).
+
+        The first `fit` of a new model does this with the first
+        `MARGINAL_EXAMPLES` examples it is given; a model whose weights were
+        loaded or set, or that was initialized once, is left as it is (set
+        `data_initialized = True` to keep the default bias). Without it a
+        decoder spends its first steps learning the pixels' means while the
+        KL term pulls q(z|x) onto the prior, which in a stack of latent
+        layers, whose conditional priors are learned, ends with z unused
+        (benchmarks/RESULTS.md, "Stacks of latent layers").
+
+        Args:
+          x: examples x (or (x, c)), numpy [N, *event_shape].
+        """
+        x = self._checked_x(x)
+        self.likelihood_layer.initialize_from(x)
+        self.data_initialized = True
+
+    def load_own_variables(self, store):
+        super().load_own_variables(store)
+        self.data_initialized = True
+
+    def set_weights(self, weights):
+        super().set_weights(weights)
+        self.data_initialized = True
 
     # --- evaluation over whole arrays -------------------------------------------
 

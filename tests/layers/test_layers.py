@@ -97,3 +97,30 @@ def test_weights_are_made_in_build_and_prior_overrides_call_only():
     posterior(tf.zeros([1, 5]))
     assert posterior.params.kernel.shape == (5, 4)
     assert "__call__" not in Prior.__dict__ and "call" in Prior.__dict__
+
+
+def test_a_likelihood_starts_at_the_datas_marginal_whatever_its_features():
+    x = (np.random.default_rng(0).uniform(size=(300, 6)) < np.linspace(0.1, 0.9, 6)).astype("float32")
+    layer = Likelihood("bernoulli", event_shape=(6,))
+    layer.build((None, 4))
+    assert layer.initialize_from(x)
+    features = np.zeros((2, 4), np.float32)
+    np.testing.assert_allclose(layer(features).mean()[0], x.mean(axis=0), rtol=1e-5)
+
+
+def test_a_likelihood_over_positions_shares_each_channels_fit():
+    """A map of features over an image's positions: one bias per channel, the
+    per-position fits averaged."""
+    x = np.random.default_rng(1).uniform(size=(50, 4, 4, 2)).astype("float32") * [1.0, 0.2]
+    layer = Likelihood({"name": "normal", "scale": 1.0}, event_shape=(4, 4, 2))
+    layer.build((None, 4, 4, 3))
+    assert layer.pixelwise((None, 4, 4, 3)) and layer.initialize_from(x)
+    np.testing.assert_allclose(layer.params.bias.numpy(), x.mean(axis=(0, 1, 2)), rtol=1e-5)
+
+
+def test_a_likelihood_without_a_marginal_fit_keeps_its_bias():
+    layer = Likelihood("beta", event_shape=(3,))
+    layer.build((None, 4))
+    before = layer.params.bias.numpy().copy()
+    assert not layer.initialize_from(np.full((5, 3), 0.5, np.float32))
+    np.testing.assert_array_equal(layer.params.bias.numpy(), before)

@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfpvae import checks
 from tfpvae.data import batching
 from tfpvae.data.pipeline_check import PipelineCheck
 
@@ -90,3 +91,23 @@ def unpacked(data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         return x, y
     return data, None
+
+
+def leading_examples(data, count):
+    """Up to `count` examples x from the start of checked `fit` data, as numpy
+    [n, ...]: the rows of an array, or the x of a `tf.data.Dataset`'s first
+    batches; None for other inputs (a generator or `PyDataset`, which a
+    second pass could not replay)."""
+    x = checks.first_of(data)
+    if isinstance(x, tf.data.Dataset):
+        parts, seen = [], 0
+        for batch in x.take(count):
+            part = np.asarray(checks.first_of(tuple(batch) if isinstance(batch, (tuple, list)) else batch))
+            parts.append(part[:count - seen])
+            seen += len(parts[-1])
+            if seen >= count:
+                break
+        return np.concatenate(parts) if parts else None
+    if hasattr(x, "shape") and hasattr(x, "__getitem__"):
+        return np.asarray(x[:count])
+    return None

@@ -92,6 +92,21 @@ class Family:
         """Starting values of the raw parameters when they are free weights."""
         return np.zeros([self.num_params(event_size)], np.float32)
 
+    def marginal_params(self, x):
+        """Raw parameters under which each element of x follows its marginal
+        over the examples (e.g. each pixel's mean for a Bernoulli), laid out
+        as `distribution` reads them: a likelihood head starts there
+        (`Head.initialize_from`), so p(x|z) is the data's marginal before z
+        carries anything. None (the default) where a family has no such fit.
+
+        Args:
+          x: numpy array [N, *event_shape] inside the family's support.
+
+        Returns:
+          numpy float32 [num_params(prod(event_shape))], or None.
+        """
+        return None
+
     def initial_shared(self, event_size):
         """Starting values of weights shared by all examples (none by default).
 

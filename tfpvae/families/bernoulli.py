@@ -1,11 +1,14 @@
 """Bernoulli likelihood with logits: p(x|z) = prod_i p_i^x_i (1 - p_i)^(1 - x_i)."""
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfpvae.families.independent import Independent
 
 tfd = tfp.distributions
+# Marginal means are kept this far from 0 and 1, so their logits stay finite.
+MARGINAL_EPSILON = 1e-3
 
 
 class Bernoulli(Independent):
@@ -26,3 +29,7 @@ class Bernoulli(Independent):
 
     def element(self, logits):
         return tfd.Bernoulli(logits=logits, dtype=tf.float32)
+
+    def marginal_params(self, x):
+        mean = np.clip(np.mean(x, axis=0, dtype=np.float64), MARGINAL_EPSILON, 1.0 - MARGINAL_EPSILON)
+        return np.log(mean / (1.0 - mean)).reshape(-1).astype(np.float32)

@@ -15,6 +15,7 @@ the distribution.
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tfpvae import checks, families
@@ -169,6 +170,30 @@ class Head(keras.layers.Layer):
             self.shared = self.add_weight(shape=shared.shape, dtype="float32", name="shared",
                                           initializer=keras.initializers.Constant(shared),
                                           trainable=self.family.shared_trainable)
+
+    def initialize_from(self, x):
+        """Sets the Dense layer's bias to the family's fit of each element's
+        marginal in x (`Family.marginal_params`), so the distribution starts
+        at the data's marginal whatever the features; a map over positions
+        gets each channel's fit averaged over the positions.
+
+        Args:
+          x: numpy array [N, *event_shape] of examples.
+
+        Returns:
+          True if the bias was set, False where the family has no marginal fit.
+        """
+        if not self.built:
+            raise ValueError(f"{self.name}: initialize_from needs a built layer; call it after the model is built")
+        params = self.family.marginal_params(np.asarray(x, np.float32).reshape(-1, *self.event_shape))
+        if params is None:
+            return False
+        bias = self.params.bias
+        if params.size != math.prod(bias.shape):
+            # A map over positions: parameters [*positions, channels * count] share one bias.
+            params = params.reshape(-1, math.prod(bias.shape)).mean(axis=0)
+        bias.assign(params.reshape(bias.shape))
+        return True
 
     def raw_params(self, features):
         """Features [N, ...] -> the family's raw parameters [N, num_params], float32."""

@@ -1,0 +1,124 @@
+"""Per-level KL and active units of a stack of latent layers on MNIST, epoch by epoch.
+
+    python benchmarks/stack.py --epochs 20 --out benchmarks/stack-results.json
+
+Trains, one after the other, the IWAE paper's 1-level model (784-200-200-50),
+its 2-level stack (latent_dim=[100, 50], tanh MLPs [100, 100] and [50, 50])
+with bottom-up and ladder inference, and the stack's bottom level alone
+(784-100-100-100), each with tfpvae's defaults (p(x|z) started at the data's
+marginal by the first `fit`) and, for the stacks, with that start turned off
+(`data_initialized = True`: logits 0, every pixel 0.5). Statically binarized
+MNIST (train seed 0, test seed 1), batch 100, Adam 1e-3, no warm-up, no free
+bits. After each epoch: each level's KL on the first 1,000 test images (one z)
+and its active units (Burda et al.: Cov_x(E_q[z_u]) > 0.01) on the first 2,000;
+at the end, test log p(x) with k = 1000 on the first 2,000 test images. A
+model already in the output file is skipped, so a killed run resumes.
+"""
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import tfpvae  # noqa: E402
+from tfpvae import data, files  # noqa: E402
+from tfpvae.objectives import bounds  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
+TEST_EXAMPLES, KL_EXAMPLES, K = 2000, 1000, 1000
+
+
+def mlp(units):
+    return {"name": "mlp", "units": units, "activation": "tanh"}
+
+
+MODELS = {
+    "1-level": {"latent_dim": 50, "encoder": mlp([200, 200]), "decoder": mlp([200, 200])},
+    "1-level-100": {"latent_dim": 100, "encoder": mlp([100, 100]), "decoder": mlp([100, 100])},
+    "2-level": {"latent_dim": [100, 50], "encoder": [mlp([100, 100]), mlp([50, 50])],
+                "decoder": [mlp([100, 100]), mlp([50, 50])]},
+    "2-level-ladder": {"latent_dim": [100, 50], "encoder": [mlp([100, 100]), mlp([50, 50])],
+                       "decoder": [mlp([100, 100]), mlp([50, 50])], "inference": "ladder"},
+}
+RUNS = [("1-level", True), ("2-level", True), ("2-level-ladder", True), ("1-level-100", True),
+        ("2-level", False), ("2-level-ladder", False)]
+
+
+def mnist(path):
+    arrays = np.load(path)
+    x = arrays["x_train"].reshape(-1, 784).astype("float32") / 255.0
+    x_test = arrays["x_test"].reshape(-1, 784)[:TEST_EXAMPLES].astype("float32") / 255.0
+    return data.binarize_static(x, seed=0), data.binarize_static(x_test, seed=1)
+
+
+def level_kls(vae, x):
+    """Each level's mean KL term on x, one z per example, bottom first."""
+    q, prior = vae.posterior_of(tf.constant(x)), vae.prior_of()
+    z = q.sample(1, seed=tf.constant([1, 2]))
+    if len(vae.latent_sizes) == 1:
+        return [float(tf.reduce_mean(tf.reduce_sum(bounds.kl_groups(q, prior, z, vae.kl_form), -1)))]
+    return [float(tf.reduce_mean(tf.reduce_sum(bounds.level_kl_groups(*level), -1)))
+            for level in zip(q.levels(z), prior.levels(z), q.split(z), vae.kl_form)]
+
+
+def level_active_units(vae, x):
+    _, variances = vae.active_units(x)
+    ends = np.cumsum((0, *vae.latent_sizes))
+    return [int((variances[a:b] > 0.01).sum()) for a, b in zip(ends[:-1], ends[1:])]
+
+
+class Trace(keras.callbacks.Callback):
+    def __init__(self, x_test, epochs):
+        super().__init__()
+        self.x_test, self.epochs = x_test, epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch + 1, "loss": round(logs["loss"], 3),
+               "kl": [round(v, 3) for v in level_kls(self.model, self.x_test[:KL_EXAMPLES])],
+               "active_units": level_active_units(self.model, self.x_test)}
+        self.epochs.append(row)
+        print(row, flush=True)
+
+
+def run(name, start_at_marginal, x, x_test, epochs):
+    keras.utils.set_random_seed(0)
+    vae = tfpvae.VAE(event_shape=(784,), seed=0, **MODELS[name])
+    vae.data_initialized = not start_at_marginal
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    trace, start = [], time.perf_counter()
+    vae.fit(x, epochs=epochs, batch_size=100, verbose=0, callbacks=[Trace(x_test, trace)])
+    seconds = time.perf_counter() - start
+    nll = -float(np.mean(vae.log_likelihood(x_test, num_samples=K)))
+    return {"model": name, "start_at_marginal": start_at_marginal, "epochs": epochs, "test_nll": round(nll, 2),
+            "test_elbo": round(float(np.mean(vae.elbo(x_test))), 2), "train_and_trace_seconds": round(seconds, 1),
+            "trace": trace}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--data", default=str(DATA))
+    parser.add_argument("--out", default=str(Path(__file__).with_name("stack-results.json")))
+    parser.add_argument("--only", nargs="*", help="model names to run (default: all)")
+    args = parser.parse_args()
+    x, x_test = mnist(args.data)
+    out = Path(args.out)
+    results = json.loads(out.read_text()) if out.exists() else {"setting": __doc__.split("\n\n")[2], "runs": []}
+    done = {(r["model"], r["start_at_marginal"], r["epochs"]) for r in results["runs"]}
+    for name, start_at_marginal in RUNS:
+        if (name, start_at_marginal, args.epochs) in done or (args.only and name not in args.only):
+            continue
+        print(f"{name}, start at marginal: {start_at_marginal}", flush=True)
+        results["runs"].append(run(name, start_at_marginal, x, x_test, args.epochs))
+        files.write_json(out, results)
+
+
+if __name__ == "__main__":
+    main()
