@@ -1,15 +1,17 @@
 """Per-level KL and active units of a stack of latent layers on MNIST, epoch by epoch.
 
-    python benchmarks/stack.py --epochs 20 --out benchmarks/stack-results.json
+    python benchmarks/stack.py --epochs 20 --with-zero-start
+    python benchmarks/stack.py --epochs 60 --binarize dynamic --only 1-level 2-level
 
 Trains, one after the other, the IWAE paper's 1-level model (784-200-200-50),
 its 2-level stack (latent_dim=[100, 50], tanh MLPs [100, 100] and [50, 50])
 with bottom-up and ladder inference, and the stack's bottom level alone
 (784-100-100-100), each with tfpvae's defaults (p(x|z) started at the data's
 marginal by the first `fit`) and, for the stacks, with that start turned off
-(`data_initialized = True`: logits 0, every pixel 0.5). Statically binarized
-MNIST (train seed 0, test seed 1), batch 100, Adam 1e-3, no warm-up, no free
-bits. After each epoch: each level's KL on the first 1,000 test images (one z)
+(`data_initialized = True`: logits 0, every pixel 0.5; `--with-zero-start`).
+MNIST, the training images binarized once (seed 0) or afresh every epoch
+(`--binarize dynamic`), the test images once (seed 1), batch 100, Adam 1e-3,
+no warm-up, no free bits. After each epoch: each level's KL on the first 1,000 test images (one z)
 and its active units (Burda et al.: Cov_x(E_q[z_u]) > 0.01) on the first 2,000;
 at the end, test log p(x) with k = 1000 on the first 2,000 test images. A
 model already in the output file is skipped, so a killed run resumes.
@@ -55,7 +57,7 @@ def mnist(path):
     arrays = np.load(path)
     x = arrays["x_train"].reshape(-1, 784).astype("float32") / 255.0
     x_test = arrays["x_test"].reshape(-1, 784)[:TEST_EXAMPLES].astype("float32") / 255.0
-    return data.binarize_static(x, seed=0), data.binarize_static(x_test, seed=1)
+    return x, data.binarize_static(x_test, seed=1)
 
 
 def level_kls(vae, x):
@@ -87,16 +89,25 @@ class Trace(keras.callbacks.Callback):
         print(row, flush=True)
 
 
-def run(name, start_at_marginal, x, x_test, epochs):
+def training_data(x, binarize):
+    """What `fit` gets: the statically binarized images, or a dataset that binarizes the grey ones afresh
+    every epoch."""
+    if binarize == "static":
+        return {"x": data.binarize_static(x, seed=0), "batch_size": 100}
+    return {"x": data.to_dataset(x, batch_size=100, binarize="dynamic", seed=0)}
+
+
+def run(name, start_at_marginal, x, x_test, epochs, binarize="static"):
     keras.utils.set_random_seed(0)
     vae = tfpvae.VAE(event_shape=(784,), seed=0, **MODELS[name])
     vae.data_initialized = not start_at_marginal
     vae.compile(optimizer=keras.optimizers.Adam(1e-3))
     trace, start = [], time.perf_counter()
-    vae.fit(x, epochs=epochs, batch_size=100, verbose=0, callbacks=[Trace(x_test, trace)])
+    vae.fit(**training_data(x, binarize), epochs=epochs, verbose=0, callbacks=[Trace(x_test, trace)])
     seconds = time.perf_counter() - start
     nll = -float(np.mean(vae.log_likelihood(x_test, num_samples=K)))
-    return {"model": name, "start_at_marginal": start_at_marginal, "epochs": epochs, "test_nll": round(nll, 2),
+    return {"model": name, "start_at_marginal": start_at_marginal, "epochs": epochs, "binarize": binarize,
+            "test_nll": round(nll, 2),
             "test_elbo": round(float(np.mean(vae.elbo(x_test))), 2), "train_and_trace_seconds": round(seconds, 1),
             "trace": trace}
 
@@ -107,16 +118,21 @@ def main():
     parser.add_argument("--data", default=str(DATA))
     parser.add_argument("--out", default=str(Path(__file__).with_name("stack-results.json")))
     parser.add_argument("--only", nargs="*", help="model names to run (default: all)")
+    parser.add_argument("--binarize", choices=["static", "dynamic"], default="static",
+                        help="training images binarized once (seed 0) or afresh every epoch")
+    parser.add_argument("--with-zero-start", action="store_true",
+                        help="also train the stacks with p(x|z) started at logits 0")
     args = parser.parse_args()
     x, x_test = mnist(args.data)
     out = Path(args.out)
     results = json.loads(out.read_text()) if out.exists() else {"setting": __doc__.split("\n\n")[2], "runs": []}
-    done = {(r["model"], r["start_at_marginal"], r["epochs"]) for r in results["runs"]}
+    done = {(r["model"], r["start_at_marginal"], r["epochs"], r.get("binarize", "static")) for r in results["runs"]}
     for name, start_at_marginal in RUNS:
-        if (name, start_at_marginal, args.epochs) in done or (args.only and name not in args.only):
+        key = (name, start_at_marginal, args.epochs, args.binarize)
+        if key in done or (args.only and name not in args.only) or not (start_at_marginal or args.with_zero_start):
             continue
-        print(f"{name}, start at marginal: {start_at_marginal}", flush=True)
-        results["runs"].append(run(name, start_at_marginal, x, x_test, args.epochs))
+        print(f"{name}, start at marginal: {start_at_marginal}, {args.binarize} binarization", flush=True)
+        results["runs"].append(run(name, start_at_marginal, x, x_test, args.epochs, args.binarize))
         files.write_json(out, results)
 
 
