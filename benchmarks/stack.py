@@ -2,6 +2,7 @@
 
     python benchmarks/stack.py --epochs 20 --with-zero-start
     python benchmarks/stack.py --epochs 60 --binarize dynamic --only 1-level 2-level
+    python benchmarks/stack.py --epochs 20 --warmup-epochs 10 --only 2-level 2-level-ladder
 
 Trains, one after the other, the IWAE paper's 1-level model (784-200-200-50),
 its 2-level stack (latent_dim=[100, 50], tanh MLPs [100, 100] and [50, 50])
@@ -97,17 +98,18 @@ def training_data(x, binarize):
     return {"x": data.to_dataset(x, batch_size=100, binarize="dynamic", seed=0)}
 
 
-def run(name, start_at_marginal, x, x_test, epochs, binarize="static"):
+def run(name, start_at_marginal, x, x_test, epochs, binarize="static", warmup_epochs=0):
     keras.utils.set_random_seed(0)
     vae = tfpvae.VAE(event_shape=(784,), seed=0, **MODELS[name])
     vae.data_initialized = not start_at_marginal
     vae.compile(optimizer=keras.optimizers.Adam(1e-3))
     trace, start = [], time.perf_counter()
-    vae.fit(**training_data(x, binarize), epochs=epochs, verbose=0, callbacks=[Trace(x_test, trace)])
+    callbacks = [Trace(x_test, trace)] + ([tfpvae.callbacks.KLWarmup(epochs=warmup_epochs)] if warmup_epochs else [])
+    vae.fit(**training_data(x, binarize), epochs=epochs, verbose=0, callbacks=callbacks)
     seconds = time.perf_counter() - start
     nll = -float(np.mean(vae.log_likelihood(x_test, num_samples=K)))
     return {"model": name, "start_at_marginal": start_at_marginal, "epochs": epochs, "binarize": binarize,
-            "test_nll": round(nll, 2),
+            "warmup_epochs": warmup_epochs, "test_nll": round(nll, 2),
             "test_elbo": round(float(np.mean(vae.elbo(x_test))), 2), "train_and_trace_seconds": round(seconds, 1),
             "trace": trace}
 
@@ -120,19 +122,23 @@ def main():
     parser.add_argument("--only", nargs="*", help="model names to run (default: all)")
     parser.add_argument("--binarize", choices=["static", "dynamic"], default="static",
                         help="training images binarized once (seed 0) or afresh every epoch")
+    parser.add_argument("--warmup-epochs", type=int, default=0,
+                        help="ramp the KL weight from 0 over this many epochs (tfpvae.callbacks.KLWarmup)")
     parser.add_argument("--with-zero-start", action="store_true",
                         help="also train the stacks with p(x|z) started at logits 0")
     args = parser.parse_args()
     x, x_test = mnist(args.data)
     out = Path(args.out)
     results = json.loads(out.read_text()) if out.exists() else {"setting": __doc__.split("\n\n")[2], "runs": []}
-    done = {(r["model"], r["start_at_marginal"], r["epochs"], r.get("binarize", "static")) for r in results["runs"]}
+    done = {(r["model"], r["start_at_marginal"], r["epochs"], r.get("binarize", "static"), r.get("warmup_epochs", 0))
+            for r in results["runs"]}
     for name, start_at_marginal in RUNS:
-        key = (name, start_at_marginal, args.epochs, args.binarize)
+        key = (name, start_at_marginal, args.epochs, args.binarize, args.warmup_epochs)
         if key in done or (args.only and name not in args.only) or not (start_at_marginal or args.with_zero_start):
             continue
-        print(f"{name}, start at marginal: {start_at_marginal}, {args.binarize} binarization", flush=True)
-        results["runs"].append(run(name, start_at_marginal, x, x_test, args.epochs, args.binarize))
+        print(f"{name}, start at marginal: {start_at_marginal}, {args.binarize} binarization, "
+              f"warm-up {args.warmup_epochs} epochs", flush=True)
+        results["runs"].append(run(name, start_at_marginal, x, x_test, args.epochs, args.binarize, args.warmup_epochs))
         files.write_json(out, results)
 
 
