@@ -165,7 +165,7 @@ def train(config, output=None, verbose=2):
     rate = schedules.learning_rate(training["schedule"], training["learning_rate"],
                                    int(train_data.cardinality()), training["epochs"])
     with strategy.scope():
-        vae = VAE(**{"name": "vae", **config["model"], "event_shape": list(event_shape)})
+        vae = build_model(config, event_shape)
         vae.compile(optimizer=keras.optimizers.Adam(rate, epsilon=training["adam_epsilon"]))
     requested = json.loads(json.dumps(config))
     config = json.loads(json.dumps({**config, "model": vae.get_config()}))  # as config.json holds it
@@ -180,6 +180,11 @@ def train(config, output=None, verbose=2):
         history = read_history(path)
         metrics = finish(path, vae, test, training["batch_size"])
     return path, metrics, history
+
+
+def build_model(config, event_shape):
+    """The VAE of a run's config (its model section, `VAE.get_config()`'s keys) for x of `event_shape`."""
+    return VAE(**{"name": "vae", **config["model"], "event_shape": list(event_shape)})
 
 
 def finish(run_dir, vae, test, batch_size):
