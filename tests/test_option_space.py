@@ -22,12 +22,15 @@ objective with its options; `kl`, `num_samples`, `inference`, `context_dim`,
 configurations through `tfpvae train --config` (in process, `cli.main`) on a
 data file of the right shape and support, and `tfpvae export`.
 
-Models are tiny (event shape (6,) or (4, 4, 1), latent levels of 2-4, Dense
+Models are tiny (event shape (6,) or (4, 4, 1), latent levels of 1-4, Dense
 layers of 8 units) and the draws are derandomized, so every run tries the
-same configurations: 40 in the first test (about half of them build and
-train, the rest are refused) and 3 in the second. Measured on a 2-core
-machine shared with other jobs: the first test about 100-150 s, the second
-about 40-60 s.
+same configurations: the first test draws 30 and adds the two of the bug
+report (32 in all; 19 build and train, 13 are refused), the second draws
+until 3 valid ones have trained. Measured on a 2-core machine shared with
+other jobs (load 5-10): the first test took 56-210 s, the second 22-47 s, the
+whole file 2-4 minutes. With other seeds (derandomize off), 150 more
+configurations through the first test (74 trained) and 15 through the second
+found nothing beyond what is fixed.
 """
 
 import collections
@@ -113,19 +116,21 @@ def latent_space(role, name):
 
 
 @st.composite
-def network(draw):
-    """A network spec: mostly a small MLP; sometimes the default-sized name, a conv net or a Keras layer."""
-    kind = draw(st.sampled_from(["small", "small", "small", "relu", "name", "conv", "layer"]))
+def network(draw, image):
+    """A network spec: mostly a small MLP; sometimes the default-sized name, a Keras layer
+    or, mostly where its input is an image, a conv net."""
+    conv = ["conv"] if image or not draw(st.integers(0, 7)) else []
+    kind = draw(st.sampled_from(["small", "small", "small", "relu", "name", "layer", *conv]))
     return {"small": MLP, "relu": {**MLP, "activation": "relu"}, "name": "mlp", "layer": KERAS_LAYER,
             "conv": {"name": "conv", "filters": [4], "units": 8}}[kind]
 
 
-@st.composite
-def per_level(draw, element, levels):
-    """One spec for every level, or a list of one per level."""
-    if draw(st.booleans()):
-        return draw(element)
-    return [draw(element) for _ in range(levels)]
+def networks_of(event_shape, levels):
+    """Encoders or decoders of every level: level 1 reads x (an image or a vector), the others vectors."""
+    image = len(event_shape) == 3
+    one = network(image and levels == 1)
+    each = st.tuples(network(image), *[network(False)] * (levels - 1)).map(list)
+    return st.one_of(one, each)
 
 
 def posterior_spec(space):
@@ -173,15 +178,16 @@ def configurations(draw):
     levels = draw(st.sampled_from([1, 1, 2]))
     latent_dim, prior, posterior = draw(latent_part(levels))
     objective = draw(st.sampled_from(objectives.names()).flatmap(objective_spec))
+    event_shape = draw(st.sampled_from([(6,), (6,), (4, 4, 1)]))
     kwargs = {
-        "event_shape": draw(st.sampled_from([(6,), (6,), (4, 4, 1)])),
+        "event_shape": event_shape,
         "latent_dim": latent_dim,
         "prior": prior,
         "posterior": posterior,
         "likelihood": draw(st.sampled_from(families.names()["likelihood"])
                            .flatmap(lambda n: family_spec("likelihood", n))),
-        "encoder": draw(per_level(network(), levels)),
-        "decoder": draw(per_level(network(), levels)),
+        "encoder": draw(networks_of(event_shape, levels)),
+        "decoder": draw(networks_of(event_shape, levels)),
         "kl": draw(st.sampled_from(["auto", "auto", "analytic", "mc"])),
         "num_samples": draw(st.integers(1, 3)),
         "objective": objective,
@@ -275,9 +281,9 @@ def assert_same_model(again, vae, x, c):
         np.testing.assert_array_equal(a, b)
 
 
-def assert_config_is_a_fixed_point(vae, kwargs):
+def assert_config_is_a_fixed_point(vae):
     """get_config -> JSON -> from_config -> get_config gives the config back, and a model
-    with the weights' shapes and the per-level families of the one built from `kwargs`."""
+    with the weights' shapes and the per-level families of `vae`."""
     config = vae.get_config()
     assert json.loads(json.dumps(config)) == config
     rebuilt = tfpvae.VAE.from_config(json.loads(json.dumps(config)))
@@ -324,11 +330,11 @@ def with_reported(test):
     return test
 
 
-@pytest.mark.slow
-@settings_for(40)
+@settings_for(30)
 @with_reported
 @given(configurations())
-def test_every_configuration_is_refused_clearly_or_trains_saves_and_loads(kwargs):
+def check_configuration(kwargs):
+    """The property, for one configuration."""
     vae, error = attempt_build(kwargs)
     if error is not None:
         OUTCOMES["refused"] += 1
@@ -343,8 +349,17 @@ def test_every_configuration_is_refused_clearly_or_trains_saves_and_loads(kwargs
         vae.save(path)
         again = keras.models.load_model(path)
     assert_same_model(again, vae, x, c)
-    assert_config_is_a_fixed_point(vae, kwargs)
+    assert_config_is_a_fixed_point(vae)
     OUTCOMES["trained"] += 1
+
+
+@pytest.mark.slow
+def test_every_configuration_is_refused_clearly_or_trains_saves_and_loads():
+    """The property over the drawn configurations; enough of them build and train, and
+    enough are refused, for both halves of it to be tried."""
+    OUTCOMES.clear()
+    check_configuration()
+    assert OUTCOMES["trained"] >= 10 and OUTCOMES["refused"] >= 5, dict(OUTCOMES)
 
 
 def test_every_option_has_values_to_draw():

@@ -107,10 +107,10 @@ def get(spec, role):
     except TypeError as error:
         raise ValueError(f"bad options for {role} family {name!r}: {error}") from None
     except ValueError as error:
-        raise ValueError(with_role(str(error), role, name)) from None
+        raise ValueError(_with_role(str(error), role, name)) from None
 
 
-def with_role(message, role, name):
+def _with_role(message, role, name):
     """A family's error message led by the role it was asked for ("prior 'mixture': ...")."""
     return f"{role} {message}" if message.startswith(repr(name)) else f"{role} {name!r}: {message}"
 
