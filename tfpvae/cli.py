@@ -83,12 +83,16 @@ def flag_config(args):
     return layer
 
 
+def train_config(args):
+    """The run's config: the defaults, then the --config file's values, then the flags'."""
+    layers = [config.read(args.config)] if args.config else []
+    return config.merge(*layers, flag_config(args))
+
+
 def run_train(args):
     from tfpvae import runs
 
-    layers = [config.read(args.config)] if args.config else []
-    merged = config.merge(*layers, flag_config(args))
-    run_dir, metrics, _ = runs.train(merged, args.output)
+    run_dir, metrics, _ = runs.train(train_config(args), args.output)
     print(f"\nrun directory: {run_dir}")
     for name in sorted(p.name for p in run_dir.iterdir()):
         print(f"  {run_dir / name}")

@@ -117,6 +117,7 @@ class VAE(training_loop.XLATraining, keras.Model):
         encoders = hierarchy.per_level(encoder, levels, "encoder", allow_layer=False)
         decoders = hierarchy.per_level(decoder, levels, "decoder", allow_layer=False)
         posteriors = hierarchy.per_level(posterior, levels, "posterior")
+        self.posterior_per_level = isinstance(posterior, (list, tuple))
         self.encoder_spec, self.decoder_spec = serialize(encoder), serialize(decoder)
         self.encoder_net = networks.build(deserialize(encoders[0]), "encoder", self.event_shape, sizes[0])
         self.decoder_net = networks.build(deserialize(decoders[0]), "decoder", self.event_shape, sizes[0])
@@ -621,7 +622,7 @@ class VAE(training_loop.XLATraining, keras.Model):
             "event_shape": list(self.event_shape),
             "latent_dim": self.latent_dim,
             "prior": self.prior_layer.family.get_config(),
-            "posterior": self.posterior_layer.family.get_config(),
+            "posterior": self._posterior_config(),
             "likelihood": self.likelihood_layer.family.get_config(),
             "encoder": self.encoder_spec,
             "decoder": self.decoder_spec,
@@ -634,6 +635,11 @@ class VAE(training_loop.XLATraining, keras.Model):
         if self.inference != "bottom_up":
             config["inference"] = self.inference
         return config
+
+    def _posterior_config(self):
+        """The posterior as given: one family's config, or a list of one per level."""
+        levels = [layer.family.get_config() for layer in [self.posterior_layer, *self.upper_posteriors]]
+        return levels if self.posterior_per_level else levels[0]
 
 
 def serialize(network):

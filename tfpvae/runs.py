@@ -10,10 +10,13 @@ in an order that makes any kill recoverable by running the same command again:
 
 A run is finished when metrics.json exists; a run with model.keras but no
 metrics.json is completed from model.keras without training again; any other
-run is resumed from its newest checkpoint. While a process works on a run
-directory it holds the directory's lock (`tfpvae.locks`).
+run is resumed from its newest checkpoint. While a process writes into a run
+directory (`train`, `evaluate`, and `sample` into the run directory) it holds
+the directory's lock (`tfpvae.locks`); another process that wants to write
+there is refused.
 """
 
+import contextlib
 import csv
 import io
 import json
@@ -162,7 +165,7 @@ def train(config, output=None, verbose=2):
     rate = schedules.learning_rate(training["schedule"], training["learning_rate"],
                                    int(train_data.cardinality()), training["epochs"])
     with strategy.scope():
-        vae = VAE(**{"name": "vae", **config["model"], "event_shape": list(event_shape)})
+        vae = build_model(config, event_shape)
         vae.compile(optimizer=keras.optimizers.Adam(rate, epsilon=training["adam_epsilon"]))
     requested = json.loads(json.dumps(config))
     config = json.loads(json.dumps({**config, "model": vae.get_config()}))  # as config.json holds it
@@ -177,6 +180,11 @@ def train(config, output=None, verbose=2):
         history = read_history(path)
         metrics = finish(path, vae, test, training["batch_size"])
     return path, metrics, history
+
+
+def build_model(config, event_shape):
+    """The VAE of a run's config (its model section, `VAE.get_config()`'s keys) for x of `event_shape`."""
+    return VAE(**{"name": "vae", **config["model"], "event_shape": list(event_shape)})
 
 
 def finish(run_dir, vae, test, batch_size):
@@ -290,14 +298,20 @@ def is_image(event_shape):
     return len(event_shape) == 1 and math.isqrt(event_shape[0]) ** 2 == event_shape[0]
 
 
-def load_run(run_dir):
-    """The model and config of a run directory."""
+def check_run(run_dir):
+    """Raises FileNotFoundError unless `run_dir` holds a trained model and its config."""
     run_dir = Path(run_dir)
-    model_path, config_path = run_dir / "model.keras", run_dir / "config.json"
-    for path in (model_path, config_path):
+    for path in (run_dir / "model.keras", run_dir / "config.json"):
         if not path.is_file():
             raise FileNotFoundError(f"{str(run_dir)!r} is not a run directory: {path.name} is missing")
-    config = configs.read(config_path)
+
+
+def load_run(run_dir):
+    """The model and config of a run directory."""
+    check_run(run_dir)
+    run_dir = Path(run_dir)
+    model_path = run_dir / "model.keras"
+    config = configs.read(run_dir / "config.json")
     try:
         vae = keras.models.load_model(model_path)
     except Exception as error:
@@ -307,7 +321,14 @@ def load_run(run_dir):
 
 def evaluate(run_dir, dataset=None, num_samples=1000):
     """Test ELBO, its parts, log p(x), bits/dim and the latent diagnostics
-    (`VAE.diagnostics`); also written to evaluation.json."""
+    (`VAE.diagnostics`); also written to evaluation.json, under the run's lock."""
+    check_run(run_dir)
+    with locks.locked(run_dir):
+        return write_evaluation(run_dir, dataset, num_samples)
+
+
+def write_evaluation(run_dir, dataset, num_samples):
+    """`evaluate`'s work, the run directory locked by the caller."""
     vae, config = load_run(run_dir)
     test = test_arrays(config, dataset)
     metrics = vae.evaluate(inputs(vae, test), batch_size=256, return_dict=True, verbose=0)
@@ -331,12 +352,20 @@ def sample(run_dir, count=64, output=None, seed=None, draw=False, label=None):
 
     A conditional run samples every x with `label`, or row i of the grid with
     label i (mod context_dim) when `label` is None; an unconditional run takes
-    no label.
+    no label. Files written into the run directory are written under its lock.
     """
-    vae, _ = load_run(run_dir)
+    check_run(run_dir)
     output = Path(output) if output else Path(run_dir) / "samples.png"
     if output.suffix != ".png":
         raise ValueError(f"--output must be a .png file; received {str(output)!r}")
+    inside = Path(run_dir).resolve() in output.resolve().parents
+    with locks.locked(run_dir) if inside else contextlib.nullcontext():
+        return write_samples(run_dir, count, output, seed, draw, label)
+
+
+def write_samples(run_dir, count, output, seed, draw, label):
+    """`sample`'s work, the run directory locked by the caller where `output` lies in it."""
+    vae, _ = load_run(run_dir)
     if label is not None and not vae.context_dim:
         raise ValueError(f"--label needs a conditional run; {str(run_dir)!r} has context_dim 0")
     c = label if label is not None else grid_labels(count, vae.context_dim) if vae.context_dim else None

@@ -151,3 +151,12 @@ def test_a_stack_of_latent_layers_gives_every_weight_a_gradient(name, digits):
         gradient = tape.gradient(target, variable)
         assert gradient is not None, variable.path
         assert np.all(np.isfinite(gradient)) and np.any(gradient != 0), variable.path
+
+
+@pytest.mark.parametrize("spec,message", [
+    ({"name": "ciwae", "beta": 2.0}, r"^objective 'ciwae': beta must be in \[0, 1\]; received 2.0"),
+    ({"name": "mmd", "kernel": "gauss"}, r"^objective 'mmd': kernel must be one of"),
+])
+def test_an_option_error_names_the_objective(spec, message):
+    with pytest.raises(ValueError, match=message):
+        objectives.get(spec)

@@ -63,7 +63,10 @@ def get(spec):
     if unknown:
         raise ValueError(f"unknown options {unknown} for objective {name!r}; its options: "
                          f"{_REGISTRY[name].option_names()}")
-    return _REGISTRY[name](**options)
+    try:
+        return _REGISTRY[name](**options)
+    except ValueError as error:
+        raise ValueError(f"objective {name!r}: {error}") from None
 
 
 def with_weights(spec, beta=1.0, free_bits=0.0):
