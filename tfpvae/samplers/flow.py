@@ -42,7 +42,12 @@ class FlowDensity(keras.Model):
         initial = self.family.initial_params(latent_dim)
         self.params = self.add_weight(shape=initial.shape, initializer=keras.initializers.Constant(initial),
                                       name="params")
+        self.loss_mean = keras.metrics.Mean(name="loss")
         self.built = True
+
+    @property
+    def metrics(self):
+        return [self.loss_mean]
 
     def distribution(self):
         flow = self.family.distribution(tf.convert_to_tensor(self.params), (self.latent_dim,))
@@ -57,7 +62,8 @@ class FlowDensity(keras.Model):
             loss = -tf.reduce_mean(self(z, training=True))
         gradients = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
-        return {"loss": loss}
+        self.loss_mean.update_state(loss)
+        return {"loss": self.loss_mean.result()}
 
     def get_config(self):
         config = super().get_config()

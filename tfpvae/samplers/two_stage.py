@@ -4,10 +4,11 @@ arXiv:1903.05789): a second, small VAE fitted to the first one's codes.
     u ~ N(0, I),   s ~ p(s|u) = N(mu(u), diag(sigma(u)^2)),   z = loc + scale * s
 
 where s are the standardized codes (z - loc) / scale. Draws are z from the
-second VAE's generative model (its decoder's mean at u when `mean` is True,
+second VAE's generative model (or its decoder's mean at u with `mean=True`,
 as in the paper, whose learned variance goes to zero); log q(z) is its
-importance-sampled log-likelihood (`VAE.log_likelihood`, k = `num_samples`),
-a stochastic lower bound in expectation.
+importance-sampled log-likelihood (`evaluation.log_likelihood`, k =
+`num_samples`, with draws fixed by `seed` so that it is a deterministic
+function of z), a lower bound in expectation.
 """
 
 import keras
@@ -26,7 +27,10 @@ class TwoStage(Sampler):
       inner_dim: size of the second VAE's latent u (None: latent_dim).
       units: hidden units of its MLP encoder and decoder.
       epochs, batch_size, learning_rate: its training by Adam on the codes.
-      mean: draw z as the decoder's mean at u ~ N(0, I) (True) or from p(z|u).
+      mean: draw z as the decoder's mean at u ~ N(0, I), as Dai & Wipf do
+        (True), or z ~ p(z|u), the draws whose density `log_prob` estimates
+        (False). The mean shrinks the draws' spread where the second VAE's
+        variance has not gone to zero.
       num_samples: importance samples k of `log_prob`.
       seed: the second VAE's seed.
 
@@ -37,7 +41,7 @@ class TwoStage(Sampler):
     kind = "two_stage"
 
     def __init__(self, latent_dim, inner_dim=None, units=(64, 64), epochs=100, batch_size=100,
-                 learning_rate=1e-3, mean=True, num_samples=100, seed=0):
+                 learning_rate=1e-3, mean=False, num_samples=100, seed=0):
         inner_dim = latent_dim if inner_dim is None else checks.positive_int(inner_dim, "inner_dim")
         if not isinstance(units, (list, tuple)) or not units:
             raise ValueError(f"units must be a non-empty list of positive ints; received {units!r}")
@@ -77,7 +81,8 @@ class TwoStage(Sampler):
     def log_prob_tensor(self, z):
         shape = tf.shape(z)[:-1]
         s = tf.reshape((z - self.loc) / self.scale, [-1, self.latent_dim])
-        log_ps = self.inner.log_likelihood(s.numpy(), num_samples=self.options["num_samples"])
+        seed = tf.constant([1, self.options["seed"]], tf.int32)
+        log_ps = evaluation.log_likelihood(self.inner, s, None, self.options["num_samples"], seed)
         return tf.reshape(log_ps, shape) - tf.reduce_sum(tf.math.log(self.scale))
 
     def weights(self):
