@@ -15,8 +15,8 @@ from tfpvae import evaluation, samplers
 
 tfd = tfp.distributions
 SMALL = {"encoder": {"name": "mlp", "units": [16]}, "decoder": {"name": "mlp", "units": [16]}}
-FAST = {"prior": {}, "gmm": {"components": 2}, "flow": {"epochs": 3, "steps": 2, "hidden": 8},
-        "two_stage": {"epochs": 2, "units": [8], "num_samples": 20}}
+FAST = {"prior": {}, "gmm": {"components": 2}, "flow": {"epochs": 3, "steps": 2, "hidden": 8, "batch_size": 32},
+        "two_stage": {"epochs": 2, "units": [8], "num_samples": 20, "batch_size": 32}}
 
 
 def two_clusters(n=400, seed=0):
@@ -125,6 +125,7 @@ def test_every_kind_fits_draws_scores_saves_and_loads(kind, vae, data, tmp_path)
     assert not np.array_equal(sampler.sample(16, seed=6), z)
     again = samplers.load(path, vae=vae)
     assert type(again) is type(sampler) and again.get_config() == sampler.get_config()
+    assert again.get_config() == {"kind": kind, "latent_dim": 2, **{**again.options, **FAST[kind]}}
     np.testing.assert_allclose(again.sample(16, seed=5), z, rtol=1e-6)
     np.testing.assert_allclose(again.log_prob(z), sampler.log_prob(z), rtol=1e-5, atol=1e-5)
     x = vae.sample(16, seed=5, sampler=again)

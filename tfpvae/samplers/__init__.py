@@ -43,12 +43,12 @@ def make(latent_dim, kind="prior", **options):
         raise ValueError(f"bad options for sampler {name!r}: {error}") from None
 
 
-def fit(vae, x, kind="prior", batch_size=256, **options):
+def fit(vae, x, kind="prior", **options):
     """A sampler fitted to the aggregate posterior of `vae` over the examples x.
 
     The options are checked first; then x is encoded to its posterior means
-    E_q[z|x_n] (batch by batch, `batch_size` at a time) and the sampler is fitted to
-    them. The "prior" sampler encodes nothing (x may be None).
+    E_q[z|x_n] (`posterior_means`) and the sampler is fitted to them. The
+    "prior" sampler encodes nothing (x may be None).
 
     Args:
       vae: a trained `tfpvae.VAE`.
@@ -67,7 +67,7 @@ def fit(vae, x, kind="prior", batch_size=256, **options):
       >>> x = vae.sample(100, sampler=sampler)     # decoded
     """
     sampler = make(vae.latent_size, kind, **options)
-    codes = posterior_means(vae, x, batch_size) if sampler.needs_codes else None
+    codes = posterior_means(vae, x) if sampler.needs_codes else None
     return sampler.fit(codes, vae)
 
 
