@@ -188,3 +188,12 @@ def test_bad_arguments_are_refused_before_any_work(vae, data, tmp_path):
     samplers.fit(vae, None, "prior").save(tmp_path / "prior")
     with pytest.raises(ValueError, match="pass the model"):
         samplers.load(tmp_path / "prior")
+
+
+def test_a_stack_is_fitted_on_all_its_levels():
+    x = np.random.RandomState(0).normal(size=(60, 4)).astype("float32")
+    stack = tfpvae.VAE(event_shape=(4,), latent_dim=[3, 2], likelihood="normal",
+                       encoder={"name": "mlp", "units": [8]}, decoder={"name": "mlp", "units": [8]})
+    sampler = samplers.fit(stack, x, "gmm", components=2, covariance="diag")
+    assert sampler.latent_dim == 5 and sampler.sample(3, seed=0).shape == (3, 5)
+    assert stack.sample(4, sampler=sampler).shape == (4, 4)

@@ -157,7 +157,8 @@ def train_classifier(x, y, epochs=10, batch_size=128, feature_dim=128, learning_
     if x.ndim == 4:
         size = min(x.shape[1:3])
         for i, filters in enumerate((32, 64)):
-            layers.append(keras.layers.Conv2D(filters, 3, padding="same", activation="relu", kernel_initializer=init(i)))
+            layers.append(keras.layers.Conv2D(filters, 3, padding="same", activation="relu",
+                                              kernel_initializer=init(i)))
             if size >= 4:
                 layers.append(keras.layers.MaxPooling2D(2))
                 size //= 2
