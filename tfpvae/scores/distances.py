@@ -93,7 +93,8 @@ def kernel_distance(features_a, features_b, subsets=100, subset_size=1000, seed=
       subsets: number of subset pairs.
       subset_size: rows per subset at most.
       seed: seed of the subsets.
-      return_stderr: also return the standard error of the mean over subsets.
+      return_stderr: also return the standard error of the mean over subsets
+        (0 when m is both sets' size: every subset is then the whole set).
 
     Returns:
       A float; with `return_stderr`, (mean, stderr).
