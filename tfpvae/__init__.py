@@ -15,8 +15,8 @@ from tfpvae import startup  # noqa: E402
 startup.import_tensorflow()
 
 from tfpvae import (callbacks, data, evaluation, families, layers, losses, metrics, networks,  # noqa: E402
-                    objectives, plots, schedules)
+                    objectives, plots, samplers, schedules, scores)
 from tfpvae.model import VAE  # noqa: E402
 
 __all__ = ["VAE", "callbacks", "data", "evaluation", "families", "layers", "losses", "metrics", "networks",
-           "objectives", "plots", "schedules", "__version__"]
+           "objectives", "plots", "samplers", "schedules", "scores", "__version__"]

@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfpvae import (checks, compat, conditioning, evaluation, hierarchy, networks, objectives, saved_model,
-                    training_loop)
+from tfpvae import (checks, compat, conditioning, evaluation, hierarchy, networks, objectives, samplers,
+                    saved_model, training_loop)
 from tfpvae.data import feeding
 from tfpvae.layers import Likelihood, Posterior, Prior
 from tfpvae.metrics import Means
@@ -547,8 +547,11 @@ class VAE(training_loop.XLATraining, keras.Model):
         seed = self.next_seed() if checks.seed(seed) is None else tf.constant([0, seed], tf.int32)
         return evaluation.diagnostics(self, x, self._features(c), batch_size, seed)
 
-    def sample(self, num_samples, seed=None, mean=False, c=None, chunk_size=None):
+    def sample(self, num_samples, seed=None, mean=False, c=None, chunk_size=None, sampler=None):
         """New x: z ~ p(z), then x ~ p(x|z) (or its mean), numpy [n, *event_shape].
+
+        `sampler`, a post-hoc sampler of this model (`tfpvae.samplers.fit`),
+        draws z in place of p(z).
 
         A conditional VAE draws from p(x|z, c): c is one label for all n
         samples, labels [n] or features [n, context_dim].
@@ -562,6 +565,8 @@ class VAE(training_loop.XLATraining, keras.Model):
         """
         n = checks.positive_int(num_samples, "num_samples")
         seed = checks.seed(seed)
+        if sampler is not None:
+            samplers.check(sampler, self)
         if c is not None and np.ndim(c) == 0:
             c = np.full(n, c)
         c = self._context(c, n)
@@ -571,7 +576,7 @@ class VAE(training_loop.XLATraining, keras.Model):
         x = np.empty((n, *self.event_shape), np.float32)
         for start, count, part_seed in evaluation.chunk_seeds(base, n, chunk):
             px, likelihood_seed = evaluation.generate(self, count, part_seed,
-                                                      None if c is None else c[start:start + count])
+                                                      None if c is None else c[start:start + count], sampler)
             x[start:start + count] = px.mean() if mean else px.sample(seed=likelihood_seed)
         return x
 

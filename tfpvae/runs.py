@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfpvae import config as configs
-from tfpvae import data, files, locks, plots, schedules
+from tfpvae import data, files, locks, plots, run_sampling, schedules
 from tfpvae.callbacks import KLWarmup, StopOnNaN
 from tfpvae.checkpoints import RunCheckpoint
 from tfpvae.data.arrays import subset
@@ -319,17 +319,21 @@ def load_run(run_dir):
     return vae, config
 
 
-def evaluate(run_dir, dataset=None, num_samples=1000):
+def evaluate(run_dir, dataset=None, num_samples=1000, scores=False, sampler="prior", features="classifier"):
     """Test ELBO, its parts, log p(x), bits/dim and the latent diagnostics
-    (`VAE.diagnostics`); also written to evaluation.json, under the run's lock."""
+    (`VAE.diagnostics`); with `scores`, also FID, KID and precision/recall of
+    samples from `sampler` (`run_sampling.sample_scores`); also written to
+    evaluation.json, under the run's lock."""
     check_run(run_dir)
     with locks.locked(run_dir):
-        return write_evaluation(run_dir, dataset, num_samples)
+        return write_evaluation(run_dir, dataset, num_samples, scores, sampler, features)
 
 
-def write_evaluation(run_dir, dataset, num_samples):
+def write_evaluation(run_dir, dataset, num_samples, scores=False, sampler="prior", features="classifier"):
     """`evaluate`'s work, the run directory locked by the caller."""
     vae, config = load_run(run_dir)
+    if scores:
+        run_sampling.check(vae, sampler, features)
     test = test_arrays(config, dataset)
     metrics = vae.evaluate(inputs(vae, test), batch_size=256, return_dict=True, verbose=0)
     log_px, stderr = vae.log_likelihood(inputs(vae, test), num_samples=num_samples, return_stderr=True)
@@ -343,37 +347,44 @@ def write_evaluation(run_dir, dataset, num_samples):
     }
     if is_image(vae.event_shape):
         result["bits_per_dim"] = -result["log_likelihood"] / (math.prod(vae.event_shape) * math.log(2))
+    if scores:
+        result.update(run_sampling.sample_scores(run_dir, vae, config, dataset, sampler, features))
     files.write_json(Path(run_dir) / "evaluation.json", result)
     return result
 
 
-def sample(run_dir, count=64, output=None, seed=None, draw=False, label=None):
+def sample(run_dir, count=64, output=None, seed=None, draw=False, label=None, sampler="prior"):
     """A PNG grid of new x (means of p(x|z) unless `draw`) and the same as .npy.
 
     A conditional run samples every x with `label`, or row i of the grid with
     label i (mod context_dim) when `label` is None; an unconditional run takes
-    no label. Files written into the run directory are written under its lock.
+    no label. z comes from `sampler` (a kind or spec, see
+    `run_sampling.sampler`), fitted and saved in the run the first time.
+    Files written into the run directory (the samples there, a fitted
+    sampler) are written under its lock.
     """
     check_run(run_dir)
     output = Path(output) if output else Path(run_dir) / "samples.png"
     if output.suffix != ".png":
         raise ValueError(f"--output must be a .png file; received {str(output)!r}")
-    inside = Path(run_dir).resolve() in output.resolve().parents
-    with locks.locked(run_dir) if inside else contextlib.nullcontext():
-        return write_samples(run_dir, count, output, seed, draw, label)
+    writes_run = Path(run_dir).resolve() in output.resolve().parents or sampler != "prior"
+    with locks.locked(run_dir) if writes_run else contextlib.nullcontext():
+        return write_samples(run_dir, count, output, seed, draw, label, sampler)
 
 
-def write_samples(run_dir, count, output, seed, draw, label):
-    """`sample`'s work, the run directory locked by the caller where `output` lies in it."""
-    vae, _ = load_run(run_dir)
+def write_samples(run_dir, count, output, seed, draw, label, sampler="prior"):
+    """`sample`'s work, the run directory locked by the caller where it writes into it."""
+    vae, config = load_run(run_dir)
     if label is not None and not vae.context_dim:
         raise ValueError(f"--label needs a conditional run; {str(run_dir)!r} has context_dim 0")
     c = label if label is not None else grid_labels(count, vae.context_dim) if vae.context_dim else None
-    x = vae.sample(count, seed=seed, mean=not draw, c=c)
+    chosen, _ = run_sampling.sampler(run_dir, vae, config, sampler)
+    x = vae.sample(count, seed=seed, mean=not draw, c=c, sampler=chosen)
     with files.atomic_path(output.with_suffix(".npy")) as temporary:
         np.save(temporary, x)
     given = "z, c" if vae.context_dim else "z"
-    title = f"draws x ~ p(x|{given}), z ~ p(z)" if draw else f"means of p(x|{given}), z ~ p(z)"
+    source = "p(z)" if chosen.kind == "prior" else f"the {chosen.kind} sampler"
+    title = f"draws x ~ p(x|{given}), z ~ {source}" if draw else f"means of p(x|{given}), z ~ {source}"
     if vae.context_dim:
         title += f"; label c = {label}" if label is not None else "; row i has label c = i"
     if is_image(vae.event_shape):
