@@ -1,7 +1,7 @@
 """The `tfpvae` command: train, evaluate, sample and export VAEs.
 
     tfpvae train [--config FILE] [--dataset NAME_OR_PATH] [--epochs N] ...
-    tfpvae evaluate RUN_DIR [--dataset ...] [--num-samples K] [--json]
+    tfpvae evaluate RUN_DIR [--dataset ...] [--num-samples K] [--json] [--disentanglement]
     tfpvae sample RUN_DIR [-n 64] [--output FILE.png]
     tfpvae export RUN_DIR EXPORT_DIR [--version N] [--overwrite]
 """
@@ -46,6 +46,12 @@ def parser():
     evaluate.add_argument("--dataset", help="evaluate on this data instead of the run's")
     evaluate.add_argument("--num-samples", type=int, default=1000, help="importance samples k")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    evaluate.add_argument("--disentanglement", action="store_true",
+                          help="also the disentanglement metrics (BetaVAE and FactorVAE scores, MIG, SAP, DCI) "
+                               "of a run on a data set with known factors (shapes)")
+    evaluate.add_argument("--disentanglement-points", type=int, default=10000,
+                          help="points per disentanglement metric (default: 10000, Locatello et al.'s protocol; "
+                               "see tfpvae.disentanglement.evaluate)")
 
     sample = commands.add_parser("sample", help="a PNG grid (and .npy) of new samples")
     sample.add_argument("run_dir")
@@ -99,7 +105,8 @@ def run_train(args):
 def run_evaluate(args):
     from tfpvae import runs
 
-    result = runs.evaluate(args.run_dir, args.dataset, args.num_samples)
+    points = args.disentanglement_points if args.disentanglement else None
+    result = runs.evaluate(args.run_dir, args.dataset, args.num_samples, disentanglement_points=points)
     if args.json:
         print(json.dumps(result, indent=2))
         return
