@@ -52,12 +52,10 @@ Example:
 
 import numpy as np
 import tensorflow as tf
-from sklearn.ensemble import GradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import mutual_info_score
-from sklearn.svm import LinearSVC
 
 from tfpvae import checks, evaluation
+
+# scikit-learn's estimators are imported where they are used, so that `import tfpvae` stays quick.
 
 NUM_BINS = 20
 BATCH_SIZE = 64
@@ -140,6 +138,8 @@ def discretized(codes, num_bins=NUM_BINS):
 
 def mutual_information(codes, factors, num_bins=NUM_BINS):
     """I(z_i; v_j) in nats between each discretized code dimension and each factor, [d, F]."""
+    from sklearn.metrics import mutual_info_score
+
     bins = discretized(codes, num_bins)
     return np.array([[mutual_info_score(factors[:, j], bins[:, i]) for j in range(factors.shape[1])]
                      for i in range(codes.shape[1])])
@@ -162,6 +162,8 @@ def mig(codes, factors, num_bins=NUM_BINS):
     Returns:
       A float in [0, 1]: 1 when each factor is captured by one dimension alone.
     """
+    from sklearn.metrics import mutual_info_score
+
     codes, factors = checked(codes, factors)
     num_bins = checks.positive_int(num_bins, "num_bins")
     if codes.shape[1] < 2:
@@ -203,6 +205,8 @@ def sap(codes, factors, test_fraction=TEST_FRACTION, seed=0):
 
 def single_code_accuracy(train_code, train_factor, test_code, test_factor):
     """Test accuracy of a linear SVM predicting one factor from one code dimension."""
+    from sklearn.svm import LinearSVC
+
     classifier = LinearSVC(C=0.01, class_weight="balanced")
     classifier.fit(train_code[:, None], train_factor)
     return float(np.mean(classifier.predict(test_code[:, None]) == test_factor))
@@ -236,6 +240,8 @@ def dci(codes, factors, test_fraction=TEST_FRACTION, seed=0):
     if codes.shape[1] < 2 or factors.shape[1] < 2:
         raise ValueError(f"dci needs at least 2 code dimensions and 2 factors; received codes of "
                          f"{codes.shape[1]} dimensions and {factors.shape[1]} factors")
+    from sklearn.ensemble import GradientBoostingClassifier
+
     train_codes, train_factors, test_codes, test_factors = split(codes, factors, test_fraction, seed)
     varying(train_factors, "dci")
     importance, accuracy = [], []
@@ -283,6 +289,8 @@ def beta_vae_score(vae, source, num_train=10000, num_eval=5000, batch_size=BATCH
     Returns:
       The classifier's accuracy on `num_eval` new points, a float in [0, 1].
     """
+    from sklearn.linear_model import LogisticRegression
+
     encode, rng = representation(vae), np.random.default_rng(checks.seed(seed, allow_none=False))
     num_train, num_eval = checks.positive_int(num_train, "num_train"), checks.positive_int(num_eval, "num_eval")
     batch_size = checks.positive_int(batch_size, "batch_size")

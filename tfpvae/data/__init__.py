@@ -223,5 +223,5 @@ def binarized_dynamically(dataset, seed, labelled):
     return pairs.map(draw, num_parallel_calls=tf.data.AUTOTUNE)
 
 
-__all__ = ["Arrays", "BINARIZE", "FactorSource", "SPLITS", "ShapesSource", "SlowPipelineWarning", "binarize_static", "load", "load_arrays",
-           "split_validation", "to_dataset"]
+__all__ = ["Arrays", "BINARIZE", "FactorSource", "SPLITS", "ShapesSource", "SlowPipelineWarning", "binarize_static",
+           "load", "load_arrays", "split_validation", "to_dataset"]
