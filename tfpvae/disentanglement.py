@@ -54,6 +54,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfpvae import checks, evaluation
+from tfpvae.model import VAE
 
 # scikit-learn's estimators are imported where they are used, so that `import tfpvae` stays quick.
 
@@ -77,7 +78,7 @@ def representation(vae, batch_size=256):
     Returns:
       A function from a numpy array of images to float64 codes [n, d].
     """
-    if not hasattr(vae, "posterior_of"):
+    if not isinstance(vae, VAE):
         if not callable(vae):
             raise TypeError(f"vae must be a tfpvae.VAE or a function from images to codes; "
                             f"received {type(vae).__name__}")
@@ -363,7 +364,7 @@ def votes(encode, source, count, batch_size, rng, scale, active, points_per_call
         rows = np.arange(len(chosen))
         factors[rows[:, None], np.arange(batch_size), chosen[:, None]] = factors[rows, 0, chosen][:, None]
         codes = encode(source.images(factors.reshape(-1, factors.shape[-1])))
-        normalized = (codes / scale)[:, active].reshape(len(chosen), batch_size, -1)
+        normalized = (codes[:, active] / scale[active]).reshape(len(chosen), batch_size, -1)
         np.add.at(tally, (chosen, np.argmin(normalized.var(axis=1, ddof=1), axis=1)), 1)
     return tally
 

@@ -58,6 +58,9 @@ def test_fit_trains_the_discriminator_with_its_own_optimizer(digits, jit_compile
     own = {id(w) for w in discriminator.weights}
     assert not own & {id(v) for v in vae.trainable_variables}
     assert own <= {id(v) for v in vae.non_trainable_variables}
+    vae.trainable = False
+    vae.trainable = True  # unfreezing the model leaves the discriminator to its own optimizer
+    assert not own & {id(v) for v in vae.trainable_variables} and vae.trainable_variables
 
 
 def test_the_discriminator_and_its_optimizer_are_saved_with_the_model(digits, tmp_path):

@@ -50,7 +50,7 @@ class Discriminator(keras.layers.Layer):
         self.logit = keras.layers.Dense(1, name="logit")
         self.optimizer = keras.optimizers.Adam(self.learning_rate, beta_1=0.5, beta_2=0.9)
         self.build((None, self.latent_dim))
-        self.trainable = False
+        keras.layers.Layer.trainable.fset(self, False)  # freezes the weights just made (see `trainable`)
 
     def build(self, input_shape):
         shape = input_shape
@@ -59,6 +59,15 @@ class Discriminator(keras.layers.Layer):
             shape = layer.compute_output_shape(shape)
         self.optimizer.build(self.weights)
         self.built = True
+
+    @property
+    def trainable(self):
+        """False, always: a model's optimizer never trains the discriminator, `train_on` does."""
+        return False
+
+    @trainable.setter
+    def trainable(self, value):
+        keras.layers.Layer.trainable.fset(self, False)
 
     def call(self, z):
         features = z
