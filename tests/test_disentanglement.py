@@ -11,6 +11,7 @@ test; the seeds are fixed.
 import numpy as np
 import pytest
 
+import tfpvae
 from tfpvae import disentanglement
 from tfpvae.data import FactorSource
 
@@ -144,3 +145,12 @@ def test_bad_input_is_refused_by_name():
         disentanglement.beta_vae_score(encoders()["aligned"], Grid(), num_train=0)
     with pytest.raises(TypeError, match="vae must be"):
         disentanglement.factor_vae_score(3, Grid())
+    conditional = tfpvae.VAE(event_shape=(4,), latent_dim=2, context_dim=3)
+    with pytest.raises(ValueError, match="conditional"):
+        disentanglement.representation(conditional)
+
+
+def test_the_representation_of_a_vae_is_its_posterior_mean(digits):
+    vae = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=3, seed=0)
+    codes = disentanglement.representation(vae, batch_size=7)(digits[:20])
+    np.testing.assert_allclose(codes, vae.encode(digits[:20]).mean().numpy(), rtol=1e-5, atol=1e-6)

@@ -83,6 +83,9 @@ def representation(vae, batch_size=256):
             raise TypeError(f"vae must be a tfpvae.VAE or a function from images to codes; "
                             f"received {type(vae).__name__}")
         return lambda x: np.asarray(vae(x), np.float64)
+    if vae.context_dim:
+        raise ValueError(f"the disentanglement metrics read the code of x alone; this VAE is conditional "
+                         f"(context_dim={vae.context_dim})")
     batch_size = checks.positive_int(batch_size, "batch_size")
     step = tf.function(lambda xb: evaluation.center(vae.posterior_of(xb)), reduce_retracing=True)
     return lambda x: np.concatenate([step(tf.constant(x[i:i + batch_size], tf.float32)).numpy()
