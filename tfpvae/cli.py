@@ -2,6 +2,7 @@
 
     tfpvae train [--config FILE] [--dataset NAME_OR_PATH] [--epochs N] ...
     tfpvae evaluate RUN_DIR [--dataset ...] [--num-samples K] [--json] [--scores [--sampler KIND]]
+                    [--disentanglement]
     tfpvae sample RUN_DIR [-n 64] [--output FILE.png] [--sampler KIND]
     tfpvae export RUN_DIR EXPORT_DIR [--version N] [--overwrite]
 """
@@ -58,6 +59,12 @@ def parser():
     evaluate.add_argument("--features", default="classifier", choices=["classifier", "inception"],
                           help="features of --scores: a classifier trained on the run's labels and saved in "
                                "the run (default), or ImageNet InceptionV3 (its weights must be in Keras's cache)")
+    evaluate.add_argument("--disentanglement", action="store_true",
+                          help="also the disentanglement metrics (BetaVAE and FactorVAE scores, MIG, SAP, DCI) "
+                               "of a run on a data set with known factors (shapes)")
+    evaluate.add_argument("--disentanglement-points", type=int, default=10000,
+                          help="points per disentanglement metric (default: 10000, Locatello et al.'s protocol; "
+                               "see tfpvae.disentanglement.evaluate)")
 
     sample = commands.add_parser("sample", help="a PNG grid (and .npy) of new samples")
     sample.add_argument("run_dir")
@@ -116,7 +123,9 @@ def run_train(args):
 def run_evaluate(args):
     from tfpvae import runs
 
-    result = runs.evaluate(args.run_dir, args.dataset, args.num_samples, args.scores, args.sampler, args.features)
+    points = args.disentanglement_points if args.disentanglement else None
+    result = runs.evaluate(args.run_dir, args.dataset, args.num_samples, args.scores, args.sampler, args.features,
+                           disentanglement_points=points)
     if args.json:
         print(json.dumps(result, indent=2))
         return

@@ -99,6 +99,7 @@ class VAE(training_loop.XLATraining, keras.Model):
         self.kl_weight = self.add_weight(shape=(), initializer=keras.initializers.Constant(self.objective.beta),
                                          trainable=False, name="kl_weight")
         self.means = Means(("loss", "elbo", "reconstruction", "kl", *self.objective.metric_names))
+        self.objective_layer = self.objective.own_layer(self.latent_size)
         self.kl_form = self._checked_forms()
         self._graph_functions, self.jit_update = {}, False
         self.data_initialized = False
@@ -346,6 +347,7 @@ class VAE(training_loop.XLATraining, keras.Model):
             gradients = self._split_gradients(tape, scaled, encoder_scaled)
         del tape
         self._apply_update(gradients)
+        self.objective.update(result)
         return self._record(loss, result.metrics)
 
     def _split_gradients(self, tape, loss, encoder_loss):

@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfpvae import config as configs
-from tfpvae import data, files, locks, plots, run_sampling, schedules
+from tfpvae import checks, data, disentanglement, files, locks, plots, run_sampling, schedules
 from tfpvae.callbacks import KLWarmup, StopOnNaN
 from tfpvae.checkpoints import RunCheckpoint
 from tfpvae.data.arrays import subset
@@ -119,7 +119,8 @@ def distribution_strategy(name):
 
 def test_arrays(config, dataset=None):
     """The test split, binarized by a fixed draw where training binarizes."""
-    arrays = data.load_arrays(dataset or config["data"]["dataset"], split="test")
+    arrays = data.load_arrays(dataset or config["data"]["dataset"], split="test",
+                              max_examples=config["data"].get("max_examples"))
     labelled(arrays, config)
     if configs.binarization(config):
         arrays.x = data.binarize_static(arrays.x, seed=1)
@@ -202,7 +203,8 @@ def datasets(config):
     batches and its validation data is an (x, c) tuple.
     """
     training, binarize = config["training"], configs.binarization(config)
-    arrays = data.load_arrays(config["data"]["dataset"], split="train")
+    arrays = data.load_arrays(config["data"]["dataset"], split="train",
+                              max_examples=config["data"].get("max_examples"))
     labelled(arrays, config)
     test = test_arrays(config)
     train_arrays, val_arrays = held_out(arrays, config["data"]["validation_split"], training["seed"] or 0)
@@ -284,7 +286,8 @@ def draw_pictures(run_dir, vae, test):
         return paths
     paths.append(run_dir / "latent.png")
     labels = test.y if vae.context_dim else None
-    plots.latent_scatter(vae.encode(test.x, labels).mean().numpy(), test.y, paths[-1])
+    colours = test.y if test.y is None or test.y.ndim == 1 else test.y[:, 0]  # factors: by the first
+    plots.latent_scatter(vae.encode(test.x, labels).mean().numpy(), colours, paths[-1])
     if not vae.context_dim:
         paths.append(run_dir / "manifold.png")
         plots.manifold(vae, paths[-1])
@@ -319,19 +322,27 @@ def load_run(run_dir):
     return vae, config
 
 
-def evaluate(run_dir, dataset=None, num_samples=1000, scores=False, sampler="prior", features="classifier"):
+def evaluate(run_dir, dataset=None, num_samples=1000, scores=False, sampler="prior", features="classifier",
+             disentanglement_points=None):
     """Test ELBO, its parts, log p(x), bits/dim and the latent diagnostics
     (`VAE.diagnostics`); with `scores`, also FID, KID and precision/recall of
     samples from `sampler` (`run_sampling.sample_scores`); also written to
-    evaluation.json, under the run's lock."""
+    evaluation.json, under the run's lock.
+
+    With `disentanglement_points` = N, also every metric of
+    `tfpvae.disentanglement.evaluate` at N points, for a run on a data set
+    with known factors ("shapes").
+    """
     check_run(run_dir)
     with locks.locked(run_dir):
-        return write_evaluation(run_dir, dataset, num_samples, scores, sampler, features)
+        return write_evaluation(run_dir, dataset, num_samples, scores, sampler, features, disentanglement_points)
 
 
-def write_evaluation(run_dir, dataset, num_samples, scores=False, sampler="prior", features="classifier"):
+def write_evaluation(run_dir, dataset, num_samples, scores=False, sampler="prior", features="classifier",
+                     disentanglement_points=None):
     """`evaluate`'s work, the run directory locked by the caller."""
     vae, config = load_run(run_dir)
+    source = factor_source(vae, dataset or config["data"]["dataset"], disentanglement_points)
     if scores:
         run_sampling.check(vae, sampler, features)
     test = test_arrays(config, dataset)
@@ -349,8 +360,30 @@ def write_evaluation(run_dir, dataset, num_samples, scores=False, sampler="prior
         result["bits_per_dim"] = -result["log_likelihood"] / (math.prod(vae.event_shape) * math.log(2))
     if scores:
         result.update(run_sampling.sample_scores(run_dir, vae, config, dataset, sampler, features))
+    if source is not None:
+        result["disentanglement_points"] = disentanglement_points
+        result.update(disentanglement.evaluate(vae, source, points=disentanglement_points))
     files.write_json(Path(run_dir) / "evaluation.json", result)
     return result
+
+
+FACTOR_SOURCES = {"shapes": data.ShapesSource}
+
+
+def factor_source(vae, dataset, points):
+    """The source with known factors that `evaluate` draws from, or None when `points` is None."""
+    if points is None:
+        return None
+    checks.integer(points, "--disentanglement-points", 10, "an int >= 10")
+    if dataset not in FACTOR_SOURCES:
+        raise ValueError(f"--disentanglement needs a data set with known factors ({', '.join(FACTOR_SOURCES)}); "
+                         f"the data set evaluated is {dataset!r}")
+    source = FACTOR_SOURCES[dataset]()
+    if vae.context_dim or tuple(vae.event_shape) != tuple(source.event_shape):
+        raise ValueError(f"--disentanglement needs an unconditional model of {dataset} images "
+                         f"{tuple(source.event_shape)}; this run's model has event_shape "
+                         f"{tuple(vae.event_shape)} and context_dim {vae.context_dim}")
+    return source
 
 
 def sample(run_dir, count=64, output=None, seed=None, draw=False, label=None, sampler="prior"):

@@ -128,7 +128,7 @@ def test_trains_saves_and_loads(name, digits, tmp_path):
 
 STACK = {"latent_dim": [3, 2], "encoder": [SMALL, {"name": "mlp", "units": [8]}],
          "decoder": [SMALL, {"name": "mlp", "units": [8]}]}
-NEEDS_MARGINALS = {"beta_tc"}  # the total correlation needs q's per-dimension marginals
+NEEDS_MARGINALS = {"beta_tc", "dip_vae"}  # q's per-dimension marginals (beta_tc), its mean and covariance (dip_vae)
 
 
 @pytest.mark.parametrize("name", objectives.names())
