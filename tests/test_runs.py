@@ -351,3 +351,18 @@ def test_twenty_kills_at_random_moments_then_a_complete_consistent_run(tmp_path)
     assert vae.latent_dim == 2 and "test ELBO" in result.stdout
     assert not (run_dir / "checkpoints").exists() and not (run_dir / locks.NAME).exists()
     assert not [p.name for p in run_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_a_run_whose_config_predates_a_new_option_resumes(tmp_path):
+    """config.json written before an option existed (here [data] max_examples)
+    is the same config as today's with that option at its default."""
+    config = configs.merge({"training": {"epochs": 2}})
+    older = json.loads(json.dumps(config))
+    del older["data"]["max_examples"]
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text(json.dumps(older))
+    assert runs.stage(run_dir, config, config) == "train"
+    other = configs.merge({"training": {"epochs": 3}})
+    with pytest.raises(ValueError, match="another config"):
+        runs.stage(run_dir, other, other)

@@ -128,6 +128,16 @@ def merge(*layers):
     return config
 
 
+def completed(config):
+    """A config read from a run directory with the [data] and [training] keys
+    it predates (written by an older tfpvae) set to their defaults."""
+    config = copy.deepcopy(config)
+    for section in ("data", "training"):
+        if isinstance(config.get(section), dict):
+            config[section] = {**DEFAULTS[section], **config[section]}
+    return config
+
+
 def check(config):
     """Errors for data and training values the model's own checks do not see."""
     data, training = config["data"], config["training"]

@@ -72,7 +72,7 @@ def stage(path, config, requested):
         raise ValueError(f"{str(path)!r} already holds a finished run (metrics.json); choose another --output")
     files.remove_temporaries(path)
     saved = path / "config.json"
-    if saved.exists() and configs.read(saved) not in (config, requested):
+    if saved.exists() and configs.completed(configs.read(saved)) not in (config, configs.completed(requested)):
         raise ValueError(f"{str(path)!r} holds an unfinished run with another config; rerun it with "
                          f"--config {saved} to resume, or choose another --output")
     if not (path / "model.keras").exists():
