@@ -429,3 +429,30 @@ def test_a_loaded_or_opted_out_model_keeps_its_likelihood(digits, tmp_path):
     for model in (loaded, opted_out):
         frozen_fit(model, digits, batch_size=100)
         np.testing.assert_array_equal(model.likelihood_layer.params.bias.numpy(), np.zeros(64))
+
+
+def test_a_stack_with_a_posterior_per_level_saves_and_loads(tmp_path):
+    """The posterior of every level, not the first alone, is in the config and the .keras file."""
+    x = (np.random.default_rng(0).random((40, 12)) > 0.5).astype("float32")
+    vae = tfpvae.VAE(event_shape=(12,), latent_dim=[4, 2], posterior=["mvn_tril", "normal"],
+                     encoder=SMALL, decoder=SMALL)
+    vae.compile()
+    vae.fit(x, epochs=1, batch_size=20, verbose=0)
+    assert [p["name"] for p in vae.get_config()["posterior"]] == ["mvn_tril", "normal"]
+    vae.save(tmp_path / "h.keras")
+    again = keras.models.load_model(tmp_path / "h.keras")
+    assert again.get_config() == vae.get_config()
+    assert [layer.family.name for layer in [again.posterior_layer, *again.upper_posteriors]] == ["mvn_tril", "normal"]
+    for a, b in zip(vae.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    center = tfpvae.evaluation.center
+    np.testing.assert_array_equal(center(vae.encode(x)), center(again.encode(x)))
+
+
+def test_beta_tc_trains_with_a_laplace_posterior_and_prior():
+    x = (np.random.default_rng(0).random((40, 12)) > 0.5).astype("float32")
+    vae = tfpvae.VAE(event_shape=(12,), latent_dim=3, objective={"name": "beta_tc", "beta": 6.0},
+                     posterior="laplace", prior="laplace", encoder=SMALL, decoder=SMALL)
+    vae.compile()
+    history = vae.fit(x, epochs=1, batch_size=20, verbose=0).history
+    assert np.isfinite(history["loss"][0]) and np.isfinite(history["total_correlation"][0])

@@ -25,8 +25,10 @@ def test_conv_decoder_ends_on_an_image_sized_map():
 def test_conv_needs_divisible_images():
     with pytest.raises(ValueError, match=r"divisible by 4; received \(6, 6, 1\)"):
         networks.build("conv", "encoder", (6, 6, 1), 2)
-    with pytest.raises(ValueError, match="height, width, channels"):
+    with pytest.raises(ValueError, match="^encoder: conv networks need images of shape .height, width, channels"):
         networks.build("conv", "encoder", (64,), 2)
+    with pytest.raises(ValueError, match=r"^decoder_2: conv networks with 2 stride-2 layers .* divisible by 4"):
+        networks.build("conv", "decoder", (6, 6, 1), 2, name="decoder_2")
 
 
 def test_a_keras_layer_is_used_as_is():

@@ -124,6 +124,67 @@ def test_a_second_process_on_a_locked_run_fails_before_writing(tmp_path):
         kill(first)
 
 
+HOLDER = """
+import importlib.util, sys, time
+spec = importlib.util.spec_from_file_location("locks", sys.argv[1])
+locks = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(locks)
+with locks.locked(sys.argv[2]):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+@pytest.fixture
+def finished_run(tmp_path):
+    """A finished one-epoch run on the digits, trained in this process."""
+    run_dir = tmp_path / "run"
+    config = configs.merge({"model": {"latent_dim": 2, "encoder": {"name": "mlp", "units": [8]},
+                                      "decoder": {"name": "mlp", "units": [8]}},
+                            "training": {"epochs": 1}})
+    runs.train(config, run_dir, verbose=0)
+    return run_dir
+
+
+@contextlib.contextmanager
+def held_by_another_process(run_dir):
+    """A second Python process holding the run directory's lock (tfpvae.locks, loaded alone)."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, locks.__file__, str(run_dir)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n", holder.communicate()[1][-3000:]
+        yield holder.pid
+    finally:
+        kill(holder)
+
+
+@pytest.mark.parametrize("args", [["evaluate", "{run}", "--num-samples", "5"], ["sample", "{run}", "-n", "4"]],
+                         ids=["evaluate", "sample"])
+def test_evaluate_and_sample_refuse_a_run_another_process_holds(finished_run, args, capsys):
+    """While another process holds the lock, `evaluate` and `sample` into the run
+    directory write nothing and fail with train's one-line error; once it is gone
+    they run, and release the lock."""
+    argv = [a.format(run=finished_run) for a in args]
+    with held_by_another_process(finished_run) as pid:
+        before = snapshot(finished_run)
+        capsys.readouterr()
+        assert cli.main(argv) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("tfpvae: error: "), lines
+        assert f"{str(finished_run)!r} is in use by process {pid} on host" in lines[0]
+        assert snapshot(finished_run) == before
+    assert cli.main(argv) == 0
+    written = "evaluation.json" if args[0] == "evaluate" else "samples.npy"
+    assert (finished_run / written).is_file() and not (finished_run / locks.NAME).exists()
+
+
+def test_sample_elsewhere_reads_a_locked_run(finished_run, tmp_path):
+    """Samples written outside the run directory need no lock: the run is only read."""
+    with held_by_another_process(finished_run):
+        assert runs.sample(finished_run, 4, tmp_path / "elsewhere.png", seed=0) == tmp_path / "elsewhere.png"
+    assert np.load(tmp_path / "elsewhere.npy").shape == (4, 8, 8, 1)
+
+
 # --- a checkpoint written before checkpoints held the random state -----------------------
 
 
@@ -290,3 +351,18 @@ def test_twenty_kills_at_random_moments_then_a_complete_consistent_run(tmp_path)
     assert vae.latent_dim == 2 and "test ELBO" in result.stdout
     assert not (run_dir / "checkpoints").exists() and not (run_dir / locks.NAME).exists()
     assert not [p.name for p in run_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_a_run_whose_config_predates_a_new_option_resumes(tmp_path):
+    """config.json written before an option existed (here [data] max_examples)
+    is the same config as today's with that option at its default."""
+    config = configs.merge({"training": {"epochs": 2}})
+    older = json.loads(json.dumps(config))
+    del older["data"]["max_examples"]
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text(json.dumps(older))
+    assert runs.stage(run_dir, config, config) == "train"
+    other = configs.merge({"training": {"epochs": 3}})
+    with pytest.raises(ValueError, match="another config"):
+        runs.stage(run_dir, other, other)

@@ -14,9 +14,9 @@ from tfpvae import startup  # noqa: E402
 
 startup.import_tensorflow()
 
-from tfpvae import (callbacks, data, evaluation, families, layers, losses, metrics, networks,  # noqa: E402
-                    objectives, plots, schedules)
+from tfpvae import (callbacks, data, disentanglement, evaluation, families, layers, losses,  # noqa: E402
+                    metrics, networks, objectives, plots, samplers, schedules, scores)
 from tfpvae.model import VAE  # noqa: E402
 
-__all__ = ["VAE", "callbacks", "data", "evaluation", "families", "layers", "losses", "metrics", "networks",
-           "objectives", "plots", "schedules", "__version__"]
+__all__ = ["VAE", "callbacks", "data", "disentanglement", "evaluation", "families", "layers", "losses", "metrics",
+           "networks", "objectives", "plots", "samplers", "schedules", "scores", "__version__"]

@@ -1,8 +1,9 @@
 """The `tfpvae` command: train, evaluate, sample and export VAEs.
 
     tfpvae train [--config FILE] [--dataset NAME_OR_PATH] [--epochs N] ...
-    tfpvae evaluate RUN_DIR [--dataset ...] [--num-samples K] [--json]
-    tfpvae sample RUN_DIR [-n 64] [--output FILE.png]
+    tfpvae evaluate RUN_DIR [--dataset ...] [--num-samples K] [--json] [--scores [--sampler KIND]]
+                    [--disentanglement]
+    tfpvae sample RUN_DIR [-n 64] [--output FILE.png] [--sampler KIND]
     tfpvae export RUN_DIR EXPORT_DIR [--version N] [--overwrite]
 """
 
@@ -19,6 +20,11 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"tfpvae: error: {message} (see {self.prog} --help)\n")
+
+
+SAMPLER_HELP = ("where z comes from: prior (default), gmm, flow, two_stage, or a JSON spec such as "
+                '\'{"name": "gmm", "components": 20}\'; fitted on the run\'s training data the first time and '
+                "saved in RUN_DIR/samplers/")
 
 
 def parser():
@@ -46,6 +52,19 @@ def parser():
     evaluate.add_argument("--dataset", help="evaluate on this data instead of the run's")
     evaluate.add_argument("--num-samples", type=int, default=1000, help="importance samples k")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    evaluate.add_argument("--scores", action="store_true",
+                          help="also FID, KID and precision/recall of samples against the test split")
+    evaluate.add_argument("--sampler", default="prior", type=config.parse_spec,
+                          help=SAMPLER_HELP + " (with --scores)")
+    evaluate.add_argument("--features", default="classifier", choices=["classifier", "inception"],
+                          help="features of --scores: a classifier trained on the run's labels and saved in "
+                               "the run (default), or ImageNet InceptionV3 (its weights must be in Keras's cache)")
+    evaluate.add_argument("--disentanglement", action="store_true",
+                          help="also the disentanglement metrics (BetaVAE and FactorVAE scores, MIG, SAP, DCI) "
+                               "of a run on a data set with known factors (shapes)")
+    evaluate.add_argument("--disentanglement-points", type=int, default=10000,
+                          help="points per disentanglement metric (default: 10000, Locatello et al.'s protocol; "
+                               "see tfpvae.disentanglement.evaluate)")
 
     sample = commands.add_parser("sample", help="a PNG grid (and .npy) of new samples")
     sample.add_argument("run_dir")
@@ -55,6 +74,7 @@ def parser():
     sample.add_argument("--draw", action="store_true", help="random draws x ~ p(x|z), not means")
     sample.add_argument("--label", type=int,
                         help="a conditional run's label for every sample (default: row i has label i)")
+    sample.add_argument("--sampler", default="prior", type=config.parse_spec, help=SAMPLER_HELP)
 
     export = commands.add_parser("export", help="write a TF SavedModel for serving")
     export.add_argument("run_dir")
@@ -83,12 +103,16 @@ def flag_config(args):
     return layer
 
 
+def train_config(args):
+    """The run's config: the defaults, then the --config file's values, then the flags'."""
+    layers = [config.read(args.config)] if args.config else []
+    return config.merge(*layers, flag_config(args))
+
+
 def run_train(args):
     from tfpvae import runs
 
-    layers = [config.read(args.config)] if args.config else []
-    merged = config.merge(*layers, flag_config(args))
-    run_dir, metrics, _ = runs.train(merged, args.output)
+    run_dir, metrics, _ = runs.train(train_config(args), args.output)
     print(f"\nrun directory: {run_dir}")
     for name in sorted(p.name for p in run_dir.iterdir()):
         print(f"  {run_dir / name}")
@@ -99,7 +123,9 @@ def run_train(args):
 def run_evaluate(args):
     from tfpvae import runs
 
-    result = runs.evaluate(args.run_dir, args.dataset, args.num_samples)
+    points = args.disentanglement_points if args.disentanglement else None
+    result = runs.evaluate(args.run_dir, args.dataset, args.num_samples, args.scores, args.sampler, args.features,
+                           disentanglement_points=points)
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -110,7 +136,7 @@ def run_evaluate(args):
 def run_sample(args):
     from tfpvae import runs
 
-    path = runs.sample(args.run_dir, args.num, args.output, args.seed, args.draw, args.label)
+    path = runs.sample(args.run_dir, args.num, args.output, args.seed, args.draw, args.label, args.sampler)
     print(f"samples: {path} and {path.with_suffix('.npy')}")
 
 

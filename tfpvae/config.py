@@ -3,7 +3,7 @@
 A configuration is plain data with three sections:
 
     {"model": VAE.get_config() (event_shape comes from the data),
-     "data": {"dataset": ..., "binarize": ..., "validation_split": ...},
+     "data": {"dataset": ..., "binarize": ..., "validation_split": ..., "max_examples": ...},
      "training": {"epochs": ..., "batch_size": ..., "learning_rate": ..., "schedule": ..., "seed": ...}}
 
 It is read from JSON or TOML files; values given on the command line override
@@ -56,6 +56,8 @@ OPTIONS = {
                            "a fresh draw every epoch (dynamic), one draw (static), or not", list(BINARIZE)),
         "validation_split": Option(0.1, float, "fraction of the training data held out for validation",
                                    None),
+        "max_examples": Option(None, int, "keep at most this many examples of each split (shapes: a fixed "
+                               "uniform sample); none keeps all", None),
     },
     "training": {
         "epochs": Option(50, int, "passes over the training data", None),
@@ -126,6 +128,16 @@ def merge(*layers):
     return config
 
 
+def completed(config):
+    """A config read from a run directory with the [data] and [training] keys
+    it predates (written by an older tfpvae) set to their defaults."""
+    config = copy.deepcopy(config)
+    for section in ("data", "training"):
+        if isinstance(config.get(section), dict):
+            config[section] = {**DEFAULTS[section], **config[section]}
+    return config
+
+
 def check(config):
     """Errors for data and training values the model's own checks do not see."""
     data, training = config["data"], config["training"]
@@ -133,6 +145,8 @@ def check(config):
         raise ValueError(f"dataset must be a name or a path; received {data['dataset']!r}")
     if not (isinstance(data["binarize"], str) and data["binarize"].lower() in BINARIZE):
         raise ValueError(f"binarize must be one of {list(BINARIZE)}; received {data['binarize']!r}")
+    if data.get("max_examples") is not None:
+        checks.positive_int(data["max_examples"], "max_examples")
     split = checks.real(data["validation_split"], "validation_split")
     if not split < 1.0:
         raise ValueError(f"validation_split must be in [0, 1); received {split!r}")

@@ -51,19 +51,23 @@ def log_likelihood(vae, x, c, k, seed, floats_per_chunk=FLOATS_PER_CHUNK):
     return total - tf.math.log(tf.cast(k, tf.float32))
 
 
-def generate(vae, n, seed, c=None):
-    """p(x|z, c) at n draws z ~ p(z), and the seed left for drawing x.
+def generate(vae, n, seed, c=None, sampler=None):
+    """p(x|z, c) at n draws z ~ p(z) (z from `sampler`, a `tfpvae.samplers`
+    sampler, where given), and the seed left for drawing x.
 
-    z comes from the prior family's `draw`: for a relaxed categorical prior,
-    the discrete codes its relaxation stands for. The stateless seed pair
-    splits in two: the first draws z, the second is returned, so `VAE.sample`
-    and the exported `sample` signature draw alike.
+    The stateless seed pair splits in two: the first draws z, the second is
+    returned, so `VAE.sample` and the exported `sample` signature draw alike.
     """
     prior_seed, likelihood_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-    prior = vae.prior()
-    z = prior.sample(n, seed=prior_seed) if isinstance(prior, Chain) else vae.prior_layer.family.draw(
-        prior, n, prior_seed)
+    z = prior_draw(vae, n, prior_seed) if sampler is None else sampler.draw(n, prior_seed)
     return vae.likelihood_of(z, c), likelihood_seed
+
+
+def prior_draw(vae, n, seed):
+    """n draws z ~ p(z) from the prior family's `draw`: for a relaxed
+    categorical prior, the discrete codes its relaxation stands for."""
+    prior = vae.prior()
+    return prior.sample(n, seed=seed) if isinstance(prior, Chain) else vae.prior_layer.family.draw(prior, n, seed)
 
 
 def reconstruction(vae, x, c=None):

@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfpvae import (checks, compat, conditioning, evaluation, hierarchy, networks, objectives, saved_model,
-                    training_loop)
+from tfpvae import (checks, compat, conditioning, evaluation, hierarchy, networks, objectives, samplers,
+                    saved_model, training_loop)
 from tfpvae.data import feeding
 from tfpvae.layers import Likelihood, Posterior, Prior
 from tfpvae.metrics import Means
@@ -99,6 +99,7 @@ class VAE(training_loop.XLATraining, keras.Model):
         self.kl_weight = self.add_weight(shape=(), initializer=keras.initializers.Constant(self.objective.beta),
                                          trainable=False, name="kl_weight")
         self.means = Means(("loss", "elbo", "reconstruction", "kl", *self.objective.metric_names))
+        self.objective_layer = self.objective.own_layer(self.latent_size)
         self.kl_form = self._checked_forms()
         self._graph_functions, self.jit_update = {}, False
         self.data_initialized = False
@@ -117,6 +118,7 @@ class VAE(training_loop.XLATraining, keras.Model):
         encoders = hierarchy.per_level(encoder, levels, "encoder", allow_layer=False)
         decoders = hierarchy.per_level(decoder, levels, "decoder", allow_layer=False)
         posteriors = hierarchy.per_level(posterior, levels, "posterior")
+        self.posterior_per_level = isinstance(posterior, (list, tuple))
         self.encoder_spec, self.decoder_spec = serialize(encoder), serialize(decoder)
         self.encoder_net = networks.build(deserialize(encoders[0]), "encoder", self.event_shape, sizes[0])
         self.decoder_net = networks.build(deserialize(decoders[0]), "decoder", self.event_shape, sizes[0])
@@ -345,6 +347,7 @@ class VAE(training_loop.XLATraining, keras.Model):
             gradients = self._split_gradients(tape, scaled, encoder_scaled)
         del tape
         self._apply_update(gradients)
+        self.objective.update(result)
         return self._record(loss, result.metrics)
 
     def _split_gradients(self, tape, loss, encoder_loss):
@@ -546,8 +549,11 @@ class VAE(training_loop.XLATraining, keras.Model):
         seed = self.next_seed() if checks.seed(seed) is None else tf.constant([0, seed], tf.int32)
         return evaluation.diagnostics(self, x, self._features(c), batch_size, seed)
 
-    def sample(self, num_samples, seed=None, mean=False, c=None, chunk_size=None):
+    def sample(self, num_samples, seed=None, mean=False, c=None, chunk_size=None, sampler=None):
         """New x: z ~ p(z), then x ~ p(x|z) (or its mean), numpy [n, *event_shape].
+
+        `sampler`, a post-hoc sampler of this model (`tfpvae.samplers.fit`),
+        draws z in place of p(z).
 
         A conditional VAE draws from p(x|z, c): c is one label for all n
         samples, labels [n] or features [n, context_dim].
@@ -561,6 +567,8 @@ class VAE(training_loop.XLATraining, keras.Model):
         """
         n = checks.positive_int(num_samples, "num_samples")
         seed = checks.seed(seed)
+        if sampler is not None:
+            samplers.check(sampler, self)
         if c is not None and np.ndim(c) == 0:
             c = np.full(n, c)
         c = self._context(c, n)
@@ -570,7 +578,7 @@ class VAE(training_loop.XLATraining, keras.Model):
         x = np.empty((n, *self.event_shape), np.float32)
         for start, count, part_seed in evaluation.chunk_seeds(base, n, chunk):
             px, likelihood_seed = evaluation.generate(self, count, part_seed,
-                                                      None if c is None else c[start:start + count])
+                                                      None if c is None else c[start:start + count], sampler)
             x[start:start + count] = px.mean() if mean else px.sample(seed=likelihood_seed)
         return x
 
@@ -621,7 +629,7 @@ class VAE(training_loop.XLATraining, keras.Model):
             "event_shape": list(self.event_shape),
             "latent_dim": self.latent_dim,
             "prior": self.prior_layer.family.get_config(),
-            "posterior": self.posterior_layer.family.get_config(),
+            "posterior": self._posterior_config(),
             "likelihood": self.likelihood_layer.family.get_config(),
             "encoder": self.encoder_spec,
             "decoder": self.decoder_spec,
@@ -634,6 +642,11 @@ class VAE(training_loop.XLATraining, keras.Model):
         if self.inference != "bottom_up":
             config["inference"] = self.inference
         return config
+
+    def _posterior_config(self):
+        """The posterior as given: one family's config, or a list of one per level."""
+        levels = [layer.family.get_config() for layer in [self.posterior_layer, *self.upper_posteriors]]
+        return levels if self.posterior_per_level else levels[0]
 
 
 def serialize(network):

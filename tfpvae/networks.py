@@ -84,24 +84,25 @@ def mlp_decoder(event_shape, latent_dim, name, units, activation):
     return keras.Sequential(layers, name=name)
 
 
-def conv_shape(event_shape, filters):
-    """The smallest feature map of the conv stack, checking the image fits."""
+def conv_shape(event_shape, filters, name):
+    """The smallest feature map of the conv stack, checking the image fits; `name`
+    (the network's, e.g. "encoder" or "decoder_2") leads the errors."""
     if len(event_shape) != 3:
         raise ValueError(
-            f"conv networks need images of shape (height, width, channels); received {event_shape}"
+            f"{name}: conv networks need images of shape (height, width, channels); received {event_shape}"
         )
     step = 2 ** len(filters)
     height, width, _ = event_shape
     if height % step or width % step:
         raise ValueError(
-            f"conv networks with {len(filters)} stride-2 layers need height and width "
+            f"{name}: conv networks with {len(filters)} stride-2 layers need height and width "
             f"divisible by {step}; received {event_shape}"
         )
     return height // step, width // step
 
 
 def conv_encoder(event_shape, latent_dim, name, filters, units, activation):
-    conv_shape(event_shape, filters)
+    conv_shape(event_shape, filters, name)
     conv = keras.layers.Conv2D
     layers = [conv(f, 3, strides=2, padding="same", activation=activation) for f in filters]
     layers += [keras.layers.Flatten(), keras.layers.Dense(units, activation=activation)]
@@ -109,7 +110,7 @@ def conv_encoder(event_shape, latent_dim, name, filters, units, activation):
 
 
 def conv_decoder(event_shape, latent_dim, name, filters, units, activation):
-    height, width = conv_shape(event_shape, filters)
+    height, width = conv_shape(event_shape, filters, name)
     size = height * width * filters[-1]
     deconv = keras.layers.Conv2DTranspose
     layers = [

@@ -10,10 +10,13 @@ in an order that makes any kill recoverable by running the same command again:
 
 A run is finished when metrics.json exists; a run with model.keras but no
 metrics.json is completed from model.keras without training again; any other
-run is resumed from its newest checkpoint. While a process works on a run
-directory it holds the directory's lock (`tfpvae.locks`).
+run is resumed from its newest checkpoint. While a process writes into a run
+directory (`train`, `evaluate`, and `sample` into the run directory) it holds
+the directory's lock (`tfpvae.locks`); another process that wants to write
+there is refused.
 """
 
+import contextlib
 import csv
 import io
 import json
@@ -28,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfpvae import config as configs
-from tfpvae import data, files, locks, plots, schedules
+from tfpvae import checks, data, disentanglement, files, locks, plots, run_sampling, schedules
 from tfpvae.callbacks import KLWarmup, StopOnNaN
 from tfpvae.checkpoints import RunCheckpoint
 from tfpvae.data.arrays import subset
@@ -69,7 +72,7 @@ def stage(path, config, requested):
         raise ValueError(f"{str(path)!r} already holds a finished run (metrics.json); choose another --output")
     files.remove_temporaries(path)
     saved = path / "config.json"
-    if saved.exists() and configs.read(saved) not in (config, requested):
+    if saved.exists() and configs.completed(configs.read(saved)) not in (config, configs.completed(requested)):
         raise ValueError(f"{str(path)!r} holds an unfinished run with another config; rerun it with "
                          f"--config {saved} to resume, or choose another --output")
     if not (path / "model.keras").exists():
@@ -116,7 +119,8 @@ def distribution_strategy(name):
 
 def test_arrays(config, dataset=None):
     """The test split, binarized by a fixed draw where training binarizes."""
-    arrays = data.load_arrays(dataset or config["data"]["dataset"], split="test")
+    arrays = data.load_arrays(dataset or config["data"]["dataset"], split="test",
+                              max_examples=config["data"].get("max_examples"))
     labelled(arrays, config)
     if configs.binarization(config):
         arrays.x = data.binarize_static(arrays.x, seed=1)
@@ -162,7 +166,7 @@ def train(config, output=None, verbose=2):
     rate = schedules.learning_rate(training["schedule"], training["learning_rate"],
                                    int(train_data.cardinality()), training["epochs"])
     with strategy.scope():
-        vae = VAE(**{"name": "vae", **config["model"], "event_shape": list(event_shape)})
+        vae = build_model(config, event_shape)
         vae.compile(optimizer=keras.optimizers.Adam(rate, epsilon=training["adam_epsilon"]))
     requested = json.loads(json.dumps(config))
     config = json.loads(json.dumps({**config, "model": vae.get_config()}))  # as config.json holds it
@@ -177,6 +181,11 @@ def train(config, output=None, verbose=2):
         history = read_history(path)
         metrics = finish(path, vae, test, training["batch_size"])
     return path, metrics, history
+
+
+def build_model(config, event_shape):
+    """The VAE of a run's config (its model section, `VAE.get_config()`'s keys) for x of `event_shape`."""
+    return VAE(**{"name": "vae", **config["model"], "event_shape": list(event_shape)})
 
 
 def finish(run_dir, vae, test, batch_size):
@@ -194,7 +203,8 @@ def datasets(config):
     batches and its validation data is an (x, c) tuple.
     """
     training, binarize = config["training"], configs.binarization(config)
-    arrays = data.load_arrays(config["data"]["dataset"], split="train")
+    arrays = data.load_arrays(config["data"]["dataset"], split="train",
+                              max_examples=config["data"].get("max_examples"))
     labelled(arrays, config)
     test = test_arrays(config)
     train_arrays, val_arrays = held_out(arrays, config["data"]["validation_split"], training["seed"] or 0)
@@ -276,7 +286,8 @@ def draw_pictures(run_dir, vae, test):
         return paths
     paths.append(run_dir / "latent.png")
     labels = test.y if vae.context_dim else None
-    plots.latent_scatter(vae.encode(test.x, labels).mean().numpy(), test.y, paths[-1])
+    colours = test.y if test.y is None or test.y.ndim == 1 else test.y[:, 0]  # factors: by the first
+    plots.latent_scatter(vae.encode(test.x, labels).mean().numpy(), colours, paths[-1])
     if not vae.context_dim:
         paths.append(run_dir / "manifold.png")
         plots.manifold(vae, paths[-1])
@@ -290,14 +301,20 @@ def is_image(event_shape):
     return len(event_shape) == 1 and math.isqrt(event_shape[0]) ** 2 == event_shape[0]
 
 
-def load_run(run_dir):
-    """The model and config of a run directory."""
+def check_run(run_dir):
+    """Raises FileNotFoundError unless `run_dir` holds a trained model and its config."""
     run_dir = Path(run_dir)
-    model_path, config_path = run_dir / "model.keras", run_dir / "config.json"
-    for path in (model_path, config_path):
+    for path in (run_dir / "model.keras", run_dir / "config.json"):
         if not path.is_file():
             raise FileNotFoundError(f"{str(run_dir)!r} is not a run directory: {path.name} is missing")
-    config = configs.read(config_path)
+
+
+def load_run(run_dir):
+    """The model and config of a run directory."""
+    check_run(run_dir)
+    run_dir = Path(run_dir)
+    model_path = run_dir / "model.keras"
+    config = configs.read(run_dir / "config.json")
     try:
         vae = keras.models.load_model(model_path)
     except Exception as error:
@@ -305,10 +322,29 @@ def load_run(run_dir):
     return vae, config
 
 
-def evaluate(run_dir, dataset=None, num_samples=1000):
+def evaluate(run_dir, dataset=None, num_samples=1000, scores=False, sampler="prior", features="classifier",
+             disentanglement_points=None):
     """Test ELBO, its parts, log p(x), bits/dim and the latent diagnostics
-    (`VAE.diagnostics`); also written to evaluation.json."""
+    (`VAE.diagnostics`); with `scores`, also FID, KID and precision/recall of
+    samples from `sampler` (`run_sampling.sample_scores`); also written to
+    evaluation.json, under the run's lock.
+
+    With `disentanglement_points` = N, also every metric of
+    `tfpvae.disentanglement.evaluate` at N points, for a run on a data set
+    with known factors ("shapes").
+    """
+    check_run(run_dir)
+    with locks.locked(run_dir):
+        return write_evaluation(run_dir, dataset, num_samples, scores, sampler, features, disentanglement_points)
+
+
+def write_evaluation(run_dir, dataset, num_samples, scores=False, sampler="prior", features="classifier",
+                     disentanglement_points=None):
+    """`evaluate`'s work, the run directory locked by the caller."""
     vae, config = load_run(run_dir)
+    source = factor_source(vae, dataset or config["data"]["dataset"], disentanglement_points)
+    if scores:
+        run_sampling.check(vae, sampler, features)
     test = test_arrays(config, dataset)
     metrics = vae.evaluate(inputs(vae, test), batch_size=256, return_dict=True, verbose=0)
     log_px, stderr = vae.log_likelihood(inputs(vae, test), num_samples=num_samples, return_stderr=True)
@@ -322,29 +358,66 @@ def evaluate(run_dir, dataset=None, num_samples=1000):
     }
     if is_image(vae.event_shape):
         result["bits_per_dim"] = -result["log_likelihood"] / (math.prod(vae.event_shape) * math.log(2))
+    if scores:
+        result.update(run_sampling.sample_scores(run_dir, vae, config, dataset, sampler, features))
+    if source is not None:
+        result["disentanglement_points"] = disentanglement_points
+        result.update(disentanglement.evaluate(vae, source, points=disentanglement_points))
     files.write_json(Path(run_dir) / "evaluation.json", result)
     return result
 
 
-def sample(run_dir, count=64, output=None, seed=None, draw=False, label=None):
+FACTOR_SOURCES = {"shapes": data.ShapesSource}
+
+
+def factor_source(vae, dataset, points):
+    """The source with known factors that `evaluate` draws from, or None when `points` is None."""
+    if points is None:
+        return None
+    checks.integer(points, "--disentanglement-points", 10, "an int >= 10")
+    if dataset not in FACTOR_SOURCES:
+        raise ValueError(f"--disentanglement needs a data set with known factors ({', '.join(FACTOR_SOURCES)}); "
+                         f"the data set evaluated is {dataset!r}")
+    source = FACTOR_SOURCES[dataset]()
+    if vae.context_dim or tuple(vae.event_shape) != tuple(source.event_shape):
+        raise ValueError(f"--disentanglement needs an unconditional model of {dataset} images "
+                         f"{tuple(source.event_shape)}; this run's model has event_shape "
+                         f"{tuple(vae.event_shape)} and context_dim {vae.context_dim}")
+    return source
+
+
+def sample(run_dir, count=64, output=None, seed=None, draw=False, label=None, sampler="prior"):
     """A PNG grid of new x (means of p(x|z) unless `draw`) and the same as .npy.
 
     A conditional run samples every x with `label`, or row i of the grid with
     label i (mod context_dim) when `label` is None; an unconditional run takes
-    no label.
+    no label. z comes from `sampler` (a kind or spec, see
+    `run_sampling.sampler`), fitted and saved in the run the first time.
+    Files written into the run directory (the samples there, a fitted
+    sampler) are written under its lock.
     """
-    vae, _ = load_run(run_dir)
+    check_run(run_dir)
     output = Path(output) if output else Path(run_dir) / "samples.png"
     if output.suffix != ".png":
         raise ValueError(f"--output must be a .png file; received {str(output)!r}")
+    writes_run = Path(run_dir).resolve() in output.resolve().parents or sampler != "prior"
+    with locks.locked(run_dir) if writes_run else contextlib.nullcontext():
+        return write_samples(run_dir, count, output, seed, draw, label, sampler)
+
+
+def write_samples(run_dir, count, output, seed, draw, label, sampler="prior"):
+    """`sample`'s work, the run directory locked by the caller where it writes into it."""
+    vae, config = load_run(run_dir)
     if label is not None and not vae.context_dim:
         raise ValueError(f"--label needs a conditional run; {str(run_dir)!r} has context_dim 0")
     c = label if label is not None else grid_labels(count, vae.context_dim) if vae.context_dim else None
-    x = vae.sample(count, seed=seed, mean=not draw, c=c)
+    chosen, _ = run_sampling.sampler(run_dir, vae, config, sampler)
+    x = vae.sample(count, seed=seed, mean=not draw, c=c, sampler=chosen)
     with files.atomic_path(output.with_suffix(".npy")) as temporary:
         np.save(temporary, x)
     given = "z, c" if vae.context_dim else "z"
-    title = f"draws x ~ p(x|{given}), z ~ p(z)" if draw else f"means of p(x|{given}), z ~ p(z)"
+    source = "p(z)" if chosen.kind == "prior" else f"the {chosen.kind} sampler"
+    title = f"draws x ~ p(x|{given}), z ~ {source}" if draw else f"means of p(x|{given}), z ~ {source}"
     if vae.context_dim:
         title += f"; label c = {label}" if label is not None else "; row i has label c = i"
     if is_image(vae.event_shape):

@@ -46,6 +46,18 @@ def test_invalid_option_values_are_named(spec):
         families.get(spec, role="prior")
 
 
+@pytest.mark.parametrize("role,spec,message", [
+    ("likelihood", {"name": "bernoulli", "min_scale": 0.1}, "likelihood 'bernoulli' has no scale parameter"),
+    ("prior", {"name": "mixture", "components": 0}, "prior 'mixture': components must be a positive int"),
+    ("posterior", {"name": "iaf", "steps": 0}, "posterior 'iaf': steps must be a positive int"),
+])
+def test_an_option_error_is_led_by_the_role(role, spec, message):
+    """The role is the VAE argument the spec was given as, so the error names it."""
+    with pytest.raises(ValueError) as error:
+        families.get(spec, role=role)
+    assert str(error.value).startswith(message)
+
+
 def test_unknown_role():
     with pytest.raises(ValueError, match="role must be one of"):
         families.get("normal", role="decoder")

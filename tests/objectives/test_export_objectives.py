@@ -10,7 +10,7 @@ import numpy as np
 import tfpvae
 
 SMALL = {"name": "mlp", "units": [16]}
-CATALOGUE = ("capacity", "beta_tc", "mmd", "miwae", "ciwae", "piwae")
+CATALOGUE = ("capacity", "beta_tc", "mmd", "miwae", "ciwae", "piwae", "factor_vae", "dip_vae")
 CHILD = r"""
 import json, sys
 import numpy as np

@@ -128,7 +128,7 @@ def test_trains_saves_and_loads(name, digits, tmp_path):
 
 STACK = {"latent_dim": [3, 2], "encoder": [SMALL, {"name": "mlp", "units": [8]}],
          "decoder": [SMALL, {"name": "mlp", "units": [8]}]}
-NEEDS_MARGINALS = {"beta_tc"}  # the total correlation needs q's per-dimension marginals
+NEEDS_MARGINALS = {"beta_tc", "dip_vae"}  # q's per-dimension marginals (beta_tc), its mean and covariance (dip_vae)
 
 
 @pytest.mark.parametrize("name", objectives.names())
@@ -151,3 +151,12 @@ def test_a_stack_of_latent_layers_gives_every_weight_a_gradient(name, digits):
         gradient = tape.gradient(target, variable)
         assert gradient is not None, variable.path
         assert np.all(np.isfinite(gradient)) and np.any(gradient != 0), variable.path
+
+
+@pytest.mark.parametrize("spec,message", [
+    ({"name": "ciwae", "beta": 2.0}, r"^objective 'ciwae': beta must be in \[0, 1\]; received 2.0"),
+    ({"name": "mmd", "kernel": "gauss"}, r"^objective 'mmd': kernel must be one of"),
+])
+def test_an_option_error_names_the_objective(spec, message):
+    with pytest.raises(ValueError, match=message):
+        objectives.get(spec)

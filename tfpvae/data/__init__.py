@@ -20,6 +20,10 @@ Sources:
     sibling *-idx1-ubyte file when present), or a folder of PNG/JPEG images
     (labels from subfolder names when the images are in subfolders).
   a numpy array [N, ...].
+  "shapes": 64x64 binary images of three shapes over the full grid of five
+    known factors (shape, scale, orientation, x, y; 737,280 images),
+    generated here and cached (`tfpvae.data.shapes`); `.y` holds the factors
+    [N, 5]. Train is the whole grid, test a fixed tenth of it.
 
 Sources without their own train/test split (an .npy, a single-array .npz, an
 IDX file whose name holds neither "train" nor "t10k"/"test", an image folder,
@@ -35,8 +39,10 @@ import tensorflow as tf
 from tfpvae import checks
 from tfpvae.data.arrays import (SPLITS, Arrays, Raw, check_unit_interval, labels, numeric, prepare,
                                  read_digits, subset)
+from tfpvae.data import shapes
 from tfpvae.data.batching import PREFETCH, batched
 from tfpvae.data.local import is_path, read_path
+from tfpvae.data.shapes import FactorSource, ShapesSource
 from tfpvae.data.pipeline_check import SlowPipelineWarning
 from tfpvae.data.tfds import is_tfds_name, read_tfds
 
@@ -46,16 +52,21 @@ BINARIZE = (None, "static", "dynamic")
 # --- the public interface ---------------------------------------------------------
 
 
-def load_arrays(source, split="train", scale=True, data_dir=None):
+def load_arrays(source, split="train", scale=True, data_dir=None, max_examples=None):
     """Loads one split of a source into memory (see the module docstring for sources).
 
     Args:
-      source: "digits", a tensorflow-datasets name, a path to a file or
-        folder, or a numpy array [N, ...].
+      source: "digits", "shapes", a tensorflow-datasets name, a path to a file
+        or folder, or a numpy array [N, ...].
       split: "train" or "test" (tfds names also take any tfds split string).
       scale: divide integer images by 255 (digits by 16) into [0, 1]; integer
         data that is already 0/1 and float data are left as they are.
-      data_dir: tensorflow-datasets data dir (None: tfds's default).
+      data_dir: tensorflow-datasets data dir (None: tfds's default); for
+        "shapes", the folder of its cache file (None: $TFPVAE_DATA_DIR, else
+        ~/.cache/tfpvae).
+      max_examples: keep at most this many examples of the split (None: all):
+        the first ones, or for "shapes", whose images come in grid order, a
+        fixed uniform sample, drawn without making the rest.
 
     Returns:
       An `Arrays`. Examples [N, H, W] get a channel axis: [N, H, W, 1].
@@ -64,7 +75,16 @@ def load_arrays(source, split="train", scale=True, data_dir=None):
       FileNotFoundError: a path that does not exist.
       ValueError: anything else that cannot be loaded, naming the source.
     """
-    return prepare(read(source, split, scale, data_dir), split, scale)
+    if max_examples is not None:
+        max_examples = checks.positive_int(max_examples, "max_examples")
+    if isinstance(source, str) and source == "shapes":
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}; received {split!r}")
+        return shapes.load(split, max_examples, data_dir)
+    arrays = prepare(read(source, split, scale, data_dir), split, scale)
+    if max_examples is None or max_examples >= len(arrays.x):
+        return arrays
+    return subset(arrays, slice(0, max_examples), f"{arrays.source}, first {max_examples}")
 
 
 def read(source, split, scale, data_dir):
@@ -203,5 +223,5 @@ def binarized_dynamically(dataset, seed, labelled):
     return pairs.map(draw, num_parallel_calls=tf.data.AUTOTUNE)
 
 
-__all__ = ["Arrays", "BINARIZE", "SPLITS", "SlowPipelineWarning", "binarize_static", "load", "load_arrays",
-           "split_validation", "to_dataset"]
+__all__ = ["Arrays", "BINARIZE", "FactorSource", "SPLITS", "ShapesSource", "SlowPipelineWarning", "binarize_static",
+           "load", "load_arrays", "split_validation", "to_dataset"]

@@ -20,7 +20,8 @@ class Arrays:
 
     Attributes:
       x: float32 [N, *event_shape], scaled into [0, 1] when loaded with scale=True.
-      y: int64 labels [N] where the source has them, else None.
+      y: int64 labels [N] where the source has them (for "shapes" its factors
+        [N, 5]), else None.
       event_shape: shape of one x, e.g. (28, 28, 1), (8, 8, 1) or (d,).
       source: what was loaded, for messages.
     """

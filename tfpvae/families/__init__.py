@@ -106,6 +106,13 @@ def get(spec, role):
         return valid[name](name, **options)
     except TypeError as error:
         raise ValueError(f"bad options for {role} family {name!r}: {error}") from None
+    except ValueError as error:
+        raise ValueError(_with_role(str(error), role, name)) from None
+
+
+def _with_role(message, role, name):
+    """A family's error message led by the role it was asked for ("prior 'mixture': ...")."""
+    return f"{role} {message}" if message.startswith(repr(name)) else f"{role} {name!r}: {message}"
 
 
 __all__ = ["Family", "ROLES", "get", "names"]

@@ -35,7 +35,7 @@ class Hyperspherical(Family):
 
     def num_params(self, event_size):
         if event_size < 2:
-            raise ValueError(f"{self.name!r} lives on the sphere in R^d and needs d >= 2; "
+            raise ValueError(f"{self.name!r} lives on the sphere in R^d and needs latent_dim d >= 2; "
                              f"received latent size {event_size}")
         return event_size + 1
 

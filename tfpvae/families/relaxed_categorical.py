@@ -89,7 +89,7 @@ def grouped(logits, temperature, event_shape, categories):
 def check_groups(name, event_size, categories):
     """G, the number of groups; an error unless K divides the latent size."""
     if event_size % categories:
-        raise ValueError(f"{name!r}: the latent size must be a multiple of categories={categories} "
+        raise ValueError(f"{name!r}: latent_dim (the latent size) must be a multiple of categories={categories} "
                          f"(G groups of K categories); received latent size {event_size}")
     return event_size // categories
 

@@ -37,7 +37,7 @@ class SphericalUniform(Family):
 
     def num_params(self, event_size):
         if event_size < 2:
-            raise ValueError(f"{self.name!r} lives on the sphere in R^d and needs d >= 2; "
+            raise ValueError(f"{self.name!r} lives on the sphere in R^d and needs latent_dim d >= 2; "
                              f"received latent size {event_size}")
         return 0
 

@@ -15,8 +15,10 @@ from tfpvae.objectives.base import Batch, Loss, Objective
 from tfpvae.objectives.beta_tc import BetaTc
 from tfpvae.objectives.capacity import Capacity
 from tfpvae.objectives.ciwae import Ciwae
+from tfpvae.objectives.dip_vae import DipVae
 from tfpvae.objectives.dreg import DoublyReparameterized
 from tfpvae.objectives.elbo import Elbo
+from tfpvae.objectives.factor_vae import FactorVae
 from tfpvae.objectives.iwae import Iwae
 from tfpvae.objectives.miwae import Miwae
 from tfpvae.objectives.mmd import Mmd
@@ -34,6 +36,8 @@ _REGISTRY = {objective.name: objective for objective in (
     Miwae,
     Ciwae,
     Piwae,
+    FactorVae,
+    DipVae,
 )}
 
 
@@ -63,7 +67,10 @@ def get(spec):
     if unknown:
         raise ValueError(f"unknown options {unknown} for objective {name!r}; its options: "
                          f"{_REGISTRY[name].option_names()}")
-    return _REGISTRY[name](**options)
+    try:
+        return _REGISTRY[name](**options)
+    except ValueError as error:
+        raise ValueError(f"objective {name!r}: {error}") from None
 
 
 def with_weights(spec, beta=1.0, free_bits=0.0):

@@ -38,7 +38,8 @@ def marginals(q):
     """
     if isinstance(q, tfd.MultivariateNormalLinearOperator):
         return tfd.Normal(q.mean(), q.stddev())
-    if isinstance(q, tfd.Independent) and q.reinterpreted_batch_ndims == 1:
+    # Static shapes: in a graph, `reinterpreted_batch_ndims` is a tensor.
+    if isinstance(q, tfd.Independent) and q.event_shape.rank == 1 and q.distribution.event_shape.rank == 0:
         return q.distribution
     return None
 

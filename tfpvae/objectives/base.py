@@ -58,11 +58,15 @@ class Loss:
         "kl" always, then the objective's own `metric_names`.
       encoder_value: None, or a scalar surrogate whose gradient trains the
         inference network (encoder and posterior) in place of `value`'s.
+      own_inputs: None, or the tensors the objective's own step
+        (`Objective.update`) trains its own weights on, cut from the
+        gradient (FactorVAE: the batch's codes and their permutation).
     """
 
     value: tf.Tensor
     metrics: dict
     encoder_value: Optional[tf.Tensor] = None
+    own_inputs: Optional[tuple] = None
 
 
 class Objective:
@@ -77,6 +81,14 @@ class Objective:
         model's KL weight towards it.
       `check(q, prior)`: raises ValueError when the objective cannot work with
         a posterior or prior (called once when the model is built).
+      `own_layer(latent_size)`: a Keras layer of weights the objective trains
+        itself (FactorVAE's discriminator, with its own optimizer), or None.
+        The model makes it once, holds it (so `save` and checkpoints keep its
+        weights and optimizer state) and leaves it out of its own
+        `trainable_variables`, which its optimizer trains.
+      `update(loss)`: trains those weights on a training batch, after the
+        model's optimizer step, from the batch's `Loss.own_inputs`; called
+        by the model's `train_step` (nothing by default).
     """
 
     name = None
@@ -98,6 +110,13 @@ class Objective:
 
     def check(self, q, prior):
         """Raises ValueError when q(z|x) or p(z) does not suit the objective."""
+
+    def own_layer(self, latent_size):
+        """The Keras layer of the objective's own weights for z of `latent_size`, or None (the default)."""
+        return None
+
+    def update(self, loss):
+        """Trains the objective's own weights on one training batch's `Loss` (by default nothing)."""
 
     def get_config(self):
         """A spec that rebuilds the objective: its name alone when no option differs from the default."""
