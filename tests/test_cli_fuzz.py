@@ -7,8 +7,10 @@ sections or keys, wrong types, malformed TOML or JSON, a wrong suffix, bytes
 that are not UTF-8, missing files, data files that are missing or unreadable,
 flags that conflict with each other or with the data, and an --output that is
 a file or a finished run. Every case must exit with status 2 and print exactly
-one line to stderr, `tfpvae: error: ...`, naming one of its defects; no
-traceback; an existing run directory given as --output is left exactly as it
+one line to stderr, `tfpvae: error: ...`, naming one of its defects: each
+defect lists groups of words, and the line must hold a word of every group of
+one defect, each word whole (not inside a longer name: "epochs" is not found
+in "warmup_epochs"); no traceback; an existing run directory given as --output is left exactly as it
 was, and a new one is not created.
 
 The bulk runs `tfpvae.cli.main(argv)` in this process (argparse's exit caught),
@@ -18,6 +20,7 @@ same 400 generated cases (the number is checked by the last test).
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -55,7 +58,8 @@ def workspace(tmp_path_factory):
     return root
 
 
-# --- defects: each draws (extra arguments, words of which the error names one) ------------
+# --- defects: each draws (extra arguments, the groups of words that name it) ---------------
+# An error names a defect when it holds a word of each of the defect's groups.
 
 INT_KEYS = [k for s in configs.OPTIONS.values() for k, o in s.items() if o.kind is int]
 FLOAT_KEYS = [k for s in configs.OPTIONS.values() for k, o in s.items() if o.kind is float]
@@ -69,6 +73,11 @@ def flag(key):
 
 def names(key):
     return [key, flag(key)]
+
+
+def quoted(value):
+    """A value as errors quote it (Python's repr)."""
+    return repr(value)
 
 
 OUT_OF_RANGE = {
@@ -86,7 +95,7 @@ OUT_OF_RANGE = {
 def unknown_flag(draw, workspace):
     name = draw(st.sampled_from(["--frobnicate", "--latent_dim", "--optimizer", "--lr", "--units"])
                 | st.from_regex(r"--zz[a-z]{1,6}", fullmatch=True))
-    return [name, "1"], [name]
+    return [name, "1"], [[name]]
 
 
 @st.composite
@@ -94,13 +103,13 @@ def not_a_number(draw, workspace):
     key = draw(st.sampled_from(INT_KEYS + FLOAT_KEYS))
     text = draw(st.sampled_from(["abc", "", "1,5", "one", "0x", "[1]"]) if key in FLOAT_KEYS else
                 st.sampled_from(["abc", "1.5", "", "1e3", "2.0", "one"]))
-    return [flag(key), text], names(key)
+    return [flag(key), text], [[flag(key)], [quoted(text)]]
 
 
 @st.composite
 def out_of_range(draw, workspace):
     key = draw(st.sampled_from(sorted(OUT_OF_RANGE)))
-    return [flag(key), str(draw(OUT_OF_RANGE[key]))], names(key)
+    return [flag(key), str(draw(OUT_OF_RANGE[key]))], [names(key)]
 
 
 @st.composite
@@ -109,36 +118,48 @@ def unknown_choice(draw, workspace):
     choices = {c.lower() for s in configs.OPTIONS.values() for k, o in s.items() if k == key for c in o.choices}
     value = draw(st.text(alphabet="abcdefghijklmnopqrstuvwxyz_-", min_size=1, max_size=8)
                  .filter(lambda v: v.lower() not in choices))
-    return [flag(key), value], names(key) + [value]
+    # a value that starts with "-" reads as a flag: argparse then names only the option
+    return [flag(key), value], [names(key)] + ([] if value.startswith("-") else [[quoted(value)]])
 
 
 @st.composite
 def bad_spec(draw, workspace):
     role = draw(st.sampled_from(ROLES + ("encoder", "decoder")))
-    spec = draw(st.sampled_from([
-        "no_such_family", "{", '{"name": 3}', '{"units": [8]}', "[1]", '{"name": "mlp", "units": 0}',
-        '{"name": "normal", "colour": 1}', '{"name": "mlp", "colour": 1}', '{"name": "mixture", "components": 0}',
-        '{"name": "conv", "filters": []}', '{"name": "normal", "min_scale": -1}']))
-    return [flag(role), spec], names(role) + ["spec", "no_such_family", "colour", "units", "components",
-                                              "filters", "min_scale", "name"]
+    spec = draw(st.sampled_from(sorted(BAD_SPECS)))
+    return [flag(role), spec], [[word.replace("{role}", role) for word in group] for group in BAD_SPECS[spec]]
 
 
-CONFIG_DEFECTS = {  # file name -> (content, words the error may name)
-    "unknown-section.toml": ("[optimizer]\nname = 'adam'\n", ["optimizer"]),
-    "unknown-key.toml": ("[training]\nepoch = 3\n", ["epoch"]),
-    "unknown-data-key.json": ('{"data": {"path": "x.npz"}}', ["path"]),
-    "wrong-type.toml": ("[training]\nbatch_size = 'ten'\n", ["batch_size"]),
-    "wrong-type-float.json": ('{"training": {"learning_rate": "fast"}}', ["learning_rate"]),
-    "bool-int.json": ('{"training": {"batch_size": true}}', ["batch_size"]),
-    "section-not-table.toml": ("training = 3\n", ["training"]),
-    "list.json": ("[1, 2]", ["dict"]),
-    "malformed.toml": ("[training\nepochs = 1\n", ["malformed.toml"]),
-    "malformed.json": ('{"training": {"epochs": 1,}}', ["malformed.json"]),
-    "bad-spec.json": ('{"model": {"prior": {"name": "nope"}}}', ["nope"]),
-    "model-unknown-key.toml": ("[model]\nlayers = 3\n", ["layers"]),
-    "config.yaml": ("training: {}\n", ["config.yaml"]),
-    "dates.toml": ("[training]\nseed = 1979-05-27\n", ["seed"]),
-    "deep.json": ("[" * 5000 + "]" * 5000, ["deep.json"]),
+BAD_SPECS = {  # spec -> groups of words, {role} the flag's role: a family or a network
+    "no_such_family": [["{role}"], ["'no_such_family'"]],
+    "{": [["spec '{'"]],
+    '{"name": 3}': [["{role}"], ["{'name': 3}"]],
+    '{"units": [8]}': [[quoted('{"units": [8]}')]],
+    "[1]": [["a JSON spec must be"], ["'[1]'"]],
+    '{"name": "mlp", "units": 0}': [["{role}"], ["'mlp'"]],  # not a family; a network's units
+    '{"name": "normal", "colour": 1}': [["{role}"], ["'normal'"]],  # a family's options; not a network
+    '{"name": "mlp", "colour": 1}': [["{role}"], ["'mlp'"]],
+    '{"name": "mixture", "components": 0}': [["{role}", "components"], ["'mixture'"]],
+    '{"name": "conv", "filters": []}': [["{role}"], ["'conv'"]],
+    '{"name": "normal", "min_scale": -1}': [["{role}", "min_scale"], ["'normal'"]],
+}
+
+
+CONFIG_DEFECTS = {  # file name -> (content, groups of words that name the defect)
+    "unknown-section.toml": ("[optimizer]\nname = 'adam'\n", [["'optimizer'"]]),
+    "unknown-key.toml": ("[training]\nepoch = 3\n", [["'epoch'"]]),
+    "unknown-data-key.json": ('{"data": {"path": "x.npz"}}', [["'path'"]]),
+    "wrong-type.toml": ("[training]\nbatch_size = 'ten'\n", [["batch_size"], ["'ten'"]]),
+    "wrong-type-float.json": ('{"training": {"learning_rate": "fast"}}', [["learning_rate"], ["'fast'"]]),
+    "bool-int.json": ('{"training": {"batch_size": true}}', [["batch_size"], ["True"]]),
+    "section-not-table.toml": ("training = 3\n", [["section 'training'"]]),
+    "list.json": ("[1, 2]", [["a config must be a dict"]]),
+    "malformed.toml": ("[training\nepochs = 1\n", [["malformed.toml"]]),
+    "malformed.json": ('{"training": {"epochs": 1,}}', [["malformed.json"]]),
+    "bad-spec.json": ('{"model": {"prior": {"name": "nope"}}}', [["prior"], ["'nope'"]]),
+    "model-unknown-key.toml": ("[model]\nlayers = 3\n", [["'layers'"]]),
+    "config.yaml": ("training: {}\n", [["config.yaml"]]),
+    "dates.toml": ("[training]\nseed = 1979-05-27\n", [["seed"], ["datetime.date(1979, 5, 27)"]]),
+    "deep.json": ("[" * 5000 + "]" * 5000, [["deep.json"]]),
 }
 
 
@@ -152,7 +173,7 @@ def config_file(draw, workspace):
         words = CONFIG_DEFECTS[choice][1]
     else:
         path = workspace / choice if choice == "latin1.toml" else path
-        words = [choice]
+        words = [[choice]]
     return ["--config", str(path)], words
 
 
@@ -161,24 +182,24 @@ def bad_data(draw, workspace):
     name = draw(st.sampled_from(["missing.npz", "garbage.npz", "empty.npy", "notes.txt", "no-images",
                                  "no_such_tfds_name_x"]))
     path = name if name.startswith("no_such") else str(workspace / name)
-    return ["--dataset", path], [name]
+    return ["--dataset", path], [[path]]
 
 
 @st.composite
 def conflicting(draw, workspace):
     return draw(st.sampled_from([
-        (["--objective", "iwae", "--free-bits", "0.5"], ["free_bits"]),
-        (["--kl", "analytic", "--prior", "mixture"], ["analytic", "mixture"]),
-        (["--context-dim", "3"], ["context_dim"]),
-        (["--prior", "vamp", "--context-dim", "10"], ["vamp", "context"]),
-        (["--likelihood", "normal", "--binarize", "sometimes"], ["binarize"]),
+        (["--objective", "iwae", "--free-bits", "0.5"], [["free_bits"], ["objective='iwae'"]]),
+        (["--kl", "analytic", "--prior", "mixture"], [["kl='analytic'"], ["MixtureSameFamily"]]),
+        (["--context-dim", "3"], [["context_dim=3"]]),
+        (["--prior", "vamp", "--context-dim", "10"], [["'vamp'"], ["context_dim=10"]]),
+        (["--likelihood", "normal", "--binarize", "sometimes"], [["binarize"], ["'sometimes'"]]),
     ]))
 
 
 @st.composite
 def bad_output(draw, workspace):
     name = draw(st.sampled_from(["finished", "a-file"]))
-    return ["--output", str(workspace / name)], [name]
+    return ["--output", str(workspace / name)], [[quoted(str(workspace / name))]]
 
 
 DEFECTS = [unknown_flag, not_a_number, out_of_range, unknown_choice, bad_spec, config_file, bad_data,
@@ -187,14 +208,14 @@ DEFECTS = [unknown_flag, not_a_number, out_of_range, unknown_choice, bad_spec, c
 
 @st.composite
 def command_lines(draw, workspace):
-    """(argv, words the error may name): a small valid command with 1-3 defects."""
+    """(argv, the defects' groups of words): a small valid command with 1-3 defects."""
     kinds = draw(st.lists(st.sampled_from(DEFECTS), min_size=1, max_size=3))
-    argv, words = ["train", *SMALL, "--output", str(workspace / "new")], []
+    argv, defects = ["train", *SMALL, "--output", str(workspace / "new")], []
     for kind in kinds:
-        extra, named = draw(kind(workspace))
+        extra, groups = draw(kind(workspace))
         argv += extra
-        words += named
-    return argv, words
+        defects.append(groups)
+    return argv, defects
 
 
 def run_in_process(argv, capfd):
@@ -207,12 +228,22 @@ def run_in_process(argv, capfd):
     return status, capfd.readouterr().err
 
 
-def check(status, stderr, words, workspace, before):
+def holds(line, word):
+    """Whether `line` holds `word` whole: not preceded or followed by a letter, digit, _ or -."""
+    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", line) is not None
+
+
+def named(line, groups):
+    """Whether `line` names a defect: it holds a word of each of the defect's groups."""
+    return all(any(holds(line, word) for word in group) for group in groups)
+
+
+def check(status, stderr, defects, workspace, before):
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert "Traceback" not in stderr, stderr[-3000:]
     assert status == 2, f"exit status {status}; stderr: {stderr[-2000:]}"
     assert len(lines) == 1 and lines[0].startswith("tfpvae: error: "), f"not one error line:\n{stderr[-3000:]}"
-    assert any(str(word) in lines[0] for word in words), f"names none of {words}: {lines[0]}"
+    assert any(named(lines[0], groups) for groups in defects), f"names none of the defects {defects}: {lines[0]}"
     assert snapshot(workspace / "finished") == before, "the existing run directory was written"
     assert not (workspace / "new").exists(), "a run directory was created"
 
@@ -223,16 +254,16 @@ def check(status, stderr, words, workspace, before):
 @given(data=st.data())
 def test_bad_command_lines_get_one_error_line_and_write_nothing(data, workspace, capfd):
     before = snapshot(workspace / "finished")
-    argv, words = data.draw(command_lines(workspace), label="argv, words")
+    argv, defects = data.draw(command_lines(workspace), label="argv, defects")
     TRIED.append(argv)
     status, stderr = run_in_process(argv, capfd)
-    check(status, stderr, words, workspace, before)
+    check(status, stderr, defects, workspace, before)
 
 
 SUBPROCESS_CASES = {  # a few cases through the real console script
-    "config-unknown-key": (["--config", "{root}/configs/unknown-key.toml"], ["epoch"]),
-    "conflicting-flags": (["--objective", "iwae", "--free-bits", "0.5"], ["free_bits"]),
-    "finished-run": (["--output", "{root}/finished"], ["finished"]),
+    "config-unknown-key": (["--config", "{root}/configs/unknown-key.toml"], [["'epoch'"]]),
+    "conflicting-flags": (["--objective", "iwae", "--free-bits", "0.5"], [["free_bits"], ["objective='iwae'"]]),
+    "finished-run": (["--output", "{root}/finished"], [["'{root}/finished'"]]),
 }
 
 
@@ -249,7 +280,8 @@ def test_bad_command_lines_through_the_console_script(workspace):
                                            text=True, env=env)
     for case, process in processes.items():
         _, stderr = process.communicate(timeout=600)
-        check(process.returncode, stderr, SUBPROCESS_CASES[case][1], workspace, before)
+        groups = [[word.replace("{root}", str(workspace)) for word in group] for group in SUBPROCESS_CASES[case][1]]
+        check(process.returncode, stderr, [groups], workspace, before)
 
 
 def test_zz_number_of_cases_tried():

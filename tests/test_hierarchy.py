@@ -272,7 +272,29 @@ def test_a_stack_samples_encodes_and_decodes_all_levels_or_the_bottom(digits):
     assert [level.batch_shape for level in q.levels(z)] == [[4], [3, 4]]
     np.testing.assert_allclose(vae.decode(z).mean(), vae.decode(z[..., :3]).mean())
     count, variances = vae.active_units(digits[:100])
-    assert variances.shape == (5,) and 0 <= count <= 5
+    q = vae.encode(digits[:100])
+    bottom = q.levels(tf.zeros([100, 5]))[0].mean()  # E_q[z_1|x]
+    top = q.levels(tf.concat([bottom, tf.zeros([100, 2])], -1))[1].mean()  # E_q[z_2|z_1 = E_q[z_1|x]]
+    expected = np.concatenate([bottom, top], axis=-1).var(axis=0)
+    np.testing.assert_allclose(variances, expected, rtol=1e-5)
+    assert count == int(np.sum(expected > 0.01)), (count, expected)
+
+
+def test_active_units_of_the_exact_posterior_are_the_closed_form_variances():
+    """At q = p(z|x) of the linear-Gaussian model, E_q[z_1|x] = w1 . x + c1 and
+    E_q[z_2|z_1] = w2 z_1 + c2, so over the examples X the variances of the
+    posterior means are w1^T Cov(X) w1 and w2^2 times that (1.058 and 0.349
+    here; float32, rtol 1e-5); a threshold between them counts 1 unit, one
+    below both 2 and one above both 0."""
+    (w1, _, _), (w2, _, _) = exact_posterior()
+    first = w1 @ np.cov(X.T, ddof=0) @ w1
+    expected = np.array([first, w2[0] ** 2 * first])
+    vae = linear_gaussian()
+    count, variances = vae.active_units(X)
+    np.testing.assert_allclose(variances, expected, rtol=1e-5)
+    assert count == 2
+    assert vae.active_units(X, threshold=expected.mean())[0] == 1
+    assert vae.active_units(X, threshold=1.1)[0] == 0
 
 
 @pytest.mark.parametrize("posterior", [["mvn_tril", "normal"], ["normal", "iaf"]])

@@ -1,5 +1,6 @@
 """Direct computations of each family's log-density, with scipy and numpy,
-from the same raw parameters the family receives."""
+from the same raw parameters the family receives; and independent samplers
+of each family (numpy and scipy draws, not TFP's) from those parameters."""
 
 import math
 
@@ -252,4 +253,202 @@ REFERENCES = {
     "VonMisesFisher": von_mises_fisher, "PowerSpherical": power_spherical,
     "SphericalUniform": spherical_uniform, "RelaxedCategorical": relaxed_categorical,
     "CategoricalPrior": categorical_prior, "Laplace": laplace,
+}
+
+
+# --- independent samplers: numpy and scipy draws from the same raw parameters ------------
+# Each returns n draws [n, *batch, *event_shape], batch = params.shape[:-1].
+
+
+def batched(draws, params, event_shape):
+    """[n, *batch, *event] from per-member draws laid out [n, *batch, prod(event)]."""
+    return draws.reshape(draws.shape[:1] + params.shape[:-1] + tuple(event_shape))
+
+
+def sample_bernoulli(family, params, event_shape, shared, n, rng):
+    (logits,) = per_element(params, event_shape, 1)
+    return (rng.random((n, *logits.shape)) < special.expit(logits)).astype(float)
+
+
+def sample_continuous_bernoulli(family, params, event_shape, shared, n, rng):
+    """The inverse CDF of p(x) proportional to exp(eta x) on [0, 1], eta = logit(lambda)."""
+    (eta,) = per_element(params, event_shape, 1)
+    u = rng.random((n, *eta.shape))
+    return np.log1p(u * np.expm1(eta)) / eta
+
+
+def sample_normal(family, params, event_shape, shared, n, rng):
+    if family.scale == "network":
+        loc, raw = per_element(params, event_shape, 2)
+        scale = softplus(raw, family.min_scale)
+    elif family.scale == "shared":
+        (loc,) = per_element(params, event_shape, 1)
+        scale = softplus(shared.reshape(event_shape), family.min_scale)
+    else:
+        (loc,), scale = per_element(params, event_shape, 1), family.scale
+    return loc + scale * rng.standard_normal((n, *loc.shape))
+
+
+def sample_beta(family, params, event_shape, shared, n, rng):
+    a, b = (softplus(r, family.min_scale) for r in per_element(params, event_shape, 2))
+    return rng.beta(a, b, size=(n, *a.shape))
+
+
+def sample_poisson(family, params, event_shape, shared, n, rng):
+    (log_rate,) = per_element(params, event_shape, 1)
+    return rng.poisson(np.exp(log_rate), size=(n, *log_rate.shape)).astype(float)
+
+
+def sample_negative_binomial(family, params, event_shape, shared, n, rng):
+    raw_count, logits = per_element(params, event_shape, 2)
+    total = softplus(raw_count, family.min_scale)
+    return stats.nbinom.rvs(total, 1 - special.expit(logits), size=(n, *total.shape), random_state=rng)
+
+
+def sample_student_t(family, params, event_shape, shared, n, rng):
+    raw_df, loc, raw_scale = per_element(params, event_shape, 3)
+    df, scale = softplus(raw_df, family.min_df), softplus(raw_scale, family.min_scale)
+    return loc + scale * rng.standard_t(df, size=(n, *df.shape))
+
+
+def sample_laplace(family, params, event_shape, shared, n, rng):
+    loc, raw = per_element(params, event_shape, 2)
+    return rng.laplace(loc, softplus(raw, family.min_scale), size=(n, *loc.shape))
+
+
+def sample_mvn_tril(family, params, event_shape, shared, n, rng):
+    size = math.prod(event_shape)
+    draws = []
+    for p in params.reshape(-1, params.shape[-1]):
+        tril = family.scale_tril()(p[size:].astype(np.float32)).numpy().astype(np.float64)
+        draws.append(p[:size] + rng.standard_normal((n, size)) @ tril.T)
+    return batched(np.stack(draws, 1), params, event_shape)
+
+
+def sample_low_rank(family, params, event_shape, shared, n, rng):
+    size, r = math.prod(event_shape), family.rank
+    draws = []
+    for p in params.reshape(-1, params.shape[-1]):
+        d, w = softplus(p[size:2 * size], family.min_scale), p[2 * size:].reshape(size, r)
+        scale = np.diag(d) @ (np.eye(size) + w @ w.T)
+        draws.append(p[:size] + rng.standard_normal((n, size)) @ scale.T)
+    return batched(np.stack(draws, 1), params, event_shape)
+
+
+def pick(weights, rng, n):
+    """n draws of a component index per row of `weights` [..., K]: [n, ...]."""
+    cumulative = np.cumsum(weights, -1)
+    u = rng.random((n, *weights.shape[:-1], 1))
+    return np.minimum((u > cumulative).sum(-1), weights.shape[-1] - 1)
+
+
+def sample_mixture(family, params, event_shape, shared, n, rng):
+    (d,), k = event_shape, family.components
+    logits, rest = params[..., :k], params[..., k:].reshape(params.shape[:-1] + (k, d, 2))
+    component = pick(special.softmax(logits, -1), rng, n)
+    loc, scale = rest[..., 0][component], softplus(rest[..., 1], family.min_scale)[component]
+    return loc + scale * rng.standard_normal(loc.shape)
+
+
+def sample_normal_mixture(family, params, event_shape, shared, n, rng):
+    k, size = family.components, math.prod(event_shape)
+    logits, rest = params[:, :k], params[:, k:].reshape(len(params), k, 2, size)
+    component = pick(special.softmax(logits, -1), rng, n)  # [n, B]
+    members = np.arange(len(params))
+    loc, scale = rest[members, component, 0], softplus(rest[members, component, 1], family.min_scale)
+    return batched(loc + scale * rng.standard_normal(loc.shape), params, event_shape)
+
+
+def sample_levels(loc, scale, rng, n):
+    """k / 255 with k a logistic(loc, scale) draw rounded and clipped to 0..255."""
+    return np.clip(np.round(loc + scale * rng.logistic(size=(n, *loc.shape))), 0, 255) / 255
+
+
+def sample_logistic(family, params, event_shape, shared, n, rng):
+    raw_loc, raw_scale = per_element(params, event_shape, 2)
+    loc, scale = 255 * special.expit(raw_loc), 255 * softplus(raw_scale, family.min_scale)
+    return sample_levels(loc, scale, rng, n)
+
+
+def sample_logistic_mixture(family, params, event_shape, shared, n, rng):
+    k = family.components
+    raw = params.reshape(params.shape[:-1] + tuple(event_shape) + (3, k))
+    component = pick(special.softmax(raw[..., 0, :], -1), rng, n)[..., None]
+    loc = np.take_along_axis(np.broadcast_to(255 * special.expit(raw[..., 1, :]), component.shape[:-1] + (k,)),
+                             component, -1)[..., 0]
+    scale = np.take_along_axis(np.broadcast_to(255 * softplus(raw[..., 2, :], family.min_scale),
+                                               component.shape[:-1] + (k,)), component, -1)[..., 0]
+    return np.clip(np.round(loc + scale * rng.logistic(size=loc.shape)), 0, 255) / 255
+
+
+def sample_categorical(family, params, event_shape, shared, n, rng):
+    logits = params.reshape(params.shape[:-1] + tuple(event_shape) + (256,))
+    return pick(special.softmax(logits, -1), rng, n) / 255
+
+
+def sample_flow(family, params, event_shape, shared, n, rng):
+    u = rng.standard_normal((n, event_shape[0]))
+    return maf_chain_forward(params, u, family.hidden, family.steps)
+
+
+def sample_iaf(family, params, event_shape, shared, n, rng):
+    """z = f^-1(z0), z0 ~ N(loc, scale): the inverse of the flow `iaf` scores with."""
+    loc, raw = per_element(params, event_shape, 2)
+    z0 = loc + softplus(raw, family.min_scale) * rng.standard_normal((n, *loc.shape))
+    z, _ = chain_inverse(shared, z0.reshape(-1, event_shape[0]), family.hidden, family.steps)
+    return z.reshape(z0.shape)
+
+
+def sample_von_mises_fisher(family, params, event_shape, shared, n, rng):
+    mu, kappa = direction_and_concentration(family, params, event_shape[0])
+    draws = [stats.vonmises_fisher(m, k).rvs(n, random_state=rng) for m, k in zip(mu, kappa)]
+    return np.stack(draws, 1)
+
+
+def sample_power_spherical(family, params, event_shape, shared, n, rng):
+    """De Cao & Aziz, algorithm 1: t = 2 Beta(a, b) - 1 along e_1, a uniform direction
+    orthogonal to it, then the Householder reflection that takes e_1 to mu."""
+    (d,) = event_shape
+    mu, kappa = direction_and_concentration(family, params, d)
+    draws = []
+    for m, k in zip(mu, kappa):
+        t = 2 * rng.beta((d - 1) / 2 + k, (d - 1) / 2, size=n) - 1
+        v = rng.standard_normal((n, d - 1))
+        y = np.concatenate([t[:, None], np.sqrt(1 - t[:, None] ** 2) * v / np.linalg.norm(v, axis=-1, keepdims=True)], -1)
+        u = np.eye(d)[0] - m
+        draws.append(y - 2 * np.outer(y @ u, u) / (u @ u))
+    return np.stack(draws, 1)
+
+
+def sample_spherical_uniform(family, params, event_shape, shared, n, rng):
+    v = rng.standard_normal((n, *params.shape[:-1], *event_shape))
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def sample_concrete(logits, temperature, categories, rng, n):
+    """Per group of K: softmax((a + Gumbel noise) / temperature)."""
+    a = logits.reshape(logits.shape[:-1] + (-1, categories))
+    g = rng.gumbel(size=(n, *a.shape))
+    return special.softmax((a + g) / temperature, -1).reshape((n, *logits.shape))
+
+
+def sample_relaxed_categorical(family, params, event_shape, shared, n, rng):
+    return sample_concrete(params, np.exp(shared[0]), family.categories, rng, n)
+
+
+def sample_categorical_prior(family, params, event_shape, shared, n, rng):
+    return sample_concrete(params, family.temperature, family.categories, rng, n)
+
+
+SAMPLERS = {
+    "Bernoulli": sample_bernoulli, "ContinuousBernoulli": sample_continuous_bernoulli,
+    "Normal": sample_normal, "StandardNormal": sample_normal, "Beta": sample_beta,
+    "Poisson": sample_poisson, "NegativeBinomial": sample_negative_binomial,
+    "StudentT": sample_student_t, "MultivariateNormalTriL": sample_mvn_tril, "LowRank": sample_low_rank,
+    "Mixture": sample_mixture, "NormalMixture": sample_normal_mixture, "Logistic": sample_logistic,
+    "LogisticMixture": sample_logistic_mixture, "Categorical": sample_categorical, "Flow": sample_flow,
+    "InverseAutoregressiveFlow": sample_iaf, "VonMisesFisher": sample_von_mises_fisher,
+    "PowerSpherical": sample_power_spherical, "SphericalUniform": sample_spherical_uniform,
+    "RelaxedCategorical": sample_relaxed_categorical, "CategoricalPrior": sample_categorical_prior,
+    "Laplace": sample_laplace,
 }
