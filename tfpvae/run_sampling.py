@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from tfpvae import config as configs
-from tfpvae import data, files, locks, samplers, scores
+from tfpvae import data, files, samplers, scores
 
 FEATURES = ("classifier", "inception")
 CLASSIFIER = "classifier.keras"
@@ -42,7 +42,8 @@ def model_inputs(vae, arrays):
 
 def sampler(run_dir, vae, config, spec="prior"):
     """The run's sampler of a kind: loaded from RUN/samplers/<kind>/ when its
-    options are the ones asked for, else fitted on the training data and saved there.
+    options are the ones asked for, else fitted on the training data and saved
+    there; the caller holds the run directory's lock (`runs.sample`).
 
     Args:
       run_dir: the run directory.
@@ -62,13 +63,13 @@ def sampler(run_dir, vae, config, spec="prior"):
             return saved, "loaded"
     arrays = training_arrays(config)
     fitted = wanted.fit(samplers.posterior_means(vae, model_inputs(vae, arrays)), vae)
-    with locks.locked(run_dir):
-        fitted.save(path)
+    fitted.save(path)
     return fitted, "fitted"
 
 
 def classifier(run_dir, config):
-    """RUN/classifier.keras, trained on the run's training data and labels if missing."""
+    """RUN/classifier.keras, trained on the run's training data and labels if
+    missing; the caller holds the run directory's lock (`runs.evaluate`)."""
     path = Path(run_dir) / CLASSIFIER
     if path.is_file():
         return keras.models.load_model(path)
@@ -77,7 +78,7 @@ def classifier(run_dir, config):
         raise ValueError(f"--scores --features classifier trains a classifier on the data's labels, and "
                          f"{arrays.source} has none; use labelled data or --features inception")
     model = scores.train_classifier(arrays.x, arrays.y, epochs=10, seed=0)
-    with locks.locked(run_dir), files.atomic_path(path) as temporary:
+    with files.atomic_path(path) as temporary:
         model.save(temporary)
     return model
 
