@@ -69,6 +69,8 @@ OBJECTIVE_OPTIONS = {
     "beta": [0.5, 2.0], "free_bits": [0.0, 0.1], "gamma": [1.0, 10.0], "capacity": [1.0, 5.0],
     "steps": [10, 1000], "alpha": [0.0, 0.5, 1.0], "sampling": ["mws", "mss"], "dataset_size": [None, 100],
     "lambda_": [1.0, 10.0], "kernel": ["imq", "rbf"], "bandwidth": [0.5, 1.0], "num_estimates": [1, 2],
+    "variant": ["i", "ii"], "lambda_od": [1.0, 10.0], "lambda_d": [None, 5.0],
+    "discriminator_units": [[8], [8, 8]], "discriminator_learning_rate": [1e-4, 1e-3],
 }
 
 
