@@ -39,7 +39,8 @@ def continuous_bernoulli(family, params, event_shape, x, shared):
     return summed(log_c + x * np.log(lam) + (1 - x) * np.log1p(-lam), len(x))
 
 
-def normal(family, params, event_shape, x, shared):
+def normal_loc_scale(family, params, event_shape, shared):
+    """loc and scale of a `normal` family's raw parameters, for each of its scale options."""
     if family.scale == "network":
         loc, raw = per_element(params, event_shape, 2)
         scale = softplus(raw, family.min_scale)
@@ -48,6 +49,11 @@ def normal(family, params, event_shape, x, shared):
         scale = softplus(shared.reshape(event_shape), family.min_scale)
     else:
         (loc,), scale = per_element(params, event_shape, 1), family.scale
+    return loc, scale
+
+
+def normal(family, params, event_shape, x, shared):
+    loc, scale = normal_loc_scale(family, params, event_shape, shared)
     return summed(stats.norm.logpdf(x, loc, scale), len(x))
 
 
@@ -278,14 +284,7 @@ def sample_continuous_bernoulli(family, params, event_shape, shared, n, rng):
 
 
 def sample_normal(family, params, event_shape, shared, n, rng):
-    if family.scale == "network":
-        loc, raw = per_element(params, event_shape, 2)
-        scale = softplus(raw, family.min_scale)
-    elif family.scale == "shared":
-        (loc,) = per_element(params, event_shape, 1)
-        scale = softplus(shared.reshape(event_shape), family.min_scale)
-    else:
-        (loc,), scale = per_element(params, event_shape, 1), family.scale
+    loc, scale = normal_loc_scale(family, params, event_shape, shared)
     return loc + scale * rng.standard_normal((n, *loc.shape))
 
 
