@@ -6,7 +6,6 @@ distribution, which values of x it can score (its support), and, for priors,
 where its free parameters start.
 """
 
-import math
 
 import numpy as np
 import tensorflow as tf
@@ -36,8 +35,10 @@ def constraint(distribution_class, parameter, floor=None):
 
 
 def inverse_softplus(y, floor=0.0):
-    """The x with softplus(x) + floor = y, for initializing scales."""
-    return math.log(math.expm1(y - floor))
+    """The x with softplus(x) + floor = y, for initializing scales; elementwise
+    on arrays, and stable for large y: log(expm1(s)) = s + log(-expm1(-s))."""
+    shifted = np.asarray(y, np.float64) - floor
+    return shifted + np.log(-np.expm1(-shifted))
 
 
 class Family:

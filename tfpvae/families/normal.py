@@ -118,9 +118,7 @@ class Normal(Independent):
         if self.scale != "network":
             return loc.astype(np.float32)
         scale = np.maximum(np.std(x, axis=0, dtype=np.float64).reshape(-1), 2.0 * self.min_scale)
-        shifted = scale - self.min_scale
-        raw_scale = shifted + np.log(-np.expm1(-shifted))  # softplus^-1, stable for large scales
-        return np.stack([loc, raw_scale], axis=-1).reshape(-1).astype(np.float32)
+        return np.stack([loc, inverse_softplus(scale, self.min_scale)], axis=-1).reshape(-1).astype(np.float32)
 
     def initial_params(self, event_size):
         raw_scale = inverse_softplus(1.0, self.min_scale)
