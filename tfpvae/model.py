@@ -529,17 +529,22 @@ class VAE(training_loop.XLATraining, keras.Model):
         estimates = np.concatenate(estimates)
         return (estimates, np.concatenate(errors)) if return_stderr else estimates
 
+    def posterior_means(self, x, batch_size=256):
+        """E_q[z|x] of each example (`evaluation.center`), numpy [N, latent_size],
+        computed in batches; x is x or (x, c)."""
+        x, c = self._arrays(x)
+        batch_size = checks.positive_int(batch_size, "batch_size")
+        step = self._graph_function("center", lambda xb, cb: evaluation.center(
+            self.posterior_of(xb, self._features(cb))))
+        return evaluation.over_batches(step, x, c, batch_size)
+
     def active_units(self, x, threshold=0.01, batch_size=256):
         """Burda et al.'s active units: dimensions u with Cov_x(E_q[z_u]) > threshold.
 
         Returns:
           (count, the per-dimension variances of the posterior means).
         """
-        x, c = self._arrays(x)
-        batch_size = checks.positive_int(batch_size, "batch_size")
-        step = self._graph_function("center", lambda xb, cb: evaluation.center(
-            self.posterior_of(xb, self._features(cb))))
-        return evaluation.active_units(evaluation.over_batches(step, x, c, batch_size), threshold)
+        return evaluation.active_units(self.posterior_means(x, batch_size), threshold)
 
     def diagnostics(self, x, batch_size=256, seed=None):
         """The latent code's diagnostics over the examples x (x or (x, c)):

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from tfpvae import checks, evaluation, files
+from tfpvae import checks, files
 
 CONFIG, WEIGHTS = "sampler.json", "weights.npz"
 
@@ -141,24 +141,21 @@ def checked_codes(z, latent_dim, what="codes", least=1):
 
 
 def posterior_means(vae, x, batch_size=256):
-    """E_q[z|x_n] of each example (`evaluation.center`), numpy float32 [N, latent_size].
+    """E_q[z|x_n] of each example (`VAE.posterior_means`), numpy float32 [N, latent_size].
 
     Args:
       vae: a `tfpvae.VAE`.
       x: examples [N, *event_shape]; (x, c) for a conditional VAE.
       batch_size: examples encoded at a time.
     """
-    batch_size = checks.positive_int(batch_size, "batch_size")
     if vae.context_dim:
         if not isinstance(x, (tuple, list)) or len(x) < 2:
             raise ValueError(f"a conditional VAE (context_dim={vae.context_dim}) encodes (x, c); "
                              f"received {type(x).__name__}")
-        x, c = x[0], np.asarray(x[1])
+        x = (np.asarray(x[0]), np.asarray(x[1]))
     else:
-        x, c = checks.first_of(x), None
-    x = np.asarray(x)
-    means = [evaluation.center(vae.encode(xb, cb)).numpy() for xb, cb in evaluation.batches(x, c, batch_size)]
-    return checked_codes(np.concatenate(means), vae.latent_size, "the posterior means")
+        x = np.asarray(checks.first_of(x))
+    return checked_codes(vae.posterior_means(x, batch_size), vae.latent_size, "the posterior means")
 
 
 def standardization(codes):
