@@ -10,9 +10,7 @@ TF_CPP_MIN_LOG_LEVEL is 0 (see `tfpvae.startup`).
 
 __version__ = "0.1.0"
 
-from tfpvae import startup  # noqa: E402
-
-startup.import_tensorflow()
+from tfpvae import backend  # noqa: E402,F401
 
 from tfpvae import (callbacks, data, disentanglement, evaluation, families, layers, losses,  # noqa: E402
                     metrics, networks, objectives, plots, samplers, schedules, scores)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
+from tfpvae.backend import tensorflow as tf
 
 from tfpvae import files
 

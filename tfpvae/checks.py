@@ -4,7 +4,7 @@ import math
 import numbers
 
 import numpy as np
-import tensorflow as tf
+from tfpvae import backend
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -72,7 +72,7 @@ def shape_tuple(value, name):
 
 def symbolic(value):
     """True for a tensor inside a graph being traced, whose values are not known yet."""
-    return isinstance(value, tf.Tensor) and not tf.executing_eagerly()
+    return backend.is_symbolic(value)
 
 
 def finite_float32(array):
@@ -94,7 +94,7 @@ def first_of(data):
 
 def dataset_shape(dataset):
     spec = first_of(dataset.element_spec)
-    if not isinstance(spec, tf.TensorSpec):
+    if not isinstance(spec, backend.tensorflow.TensorSpec):
         raise ValueError(f"a dataset of x must yield tensors or (x, ...) tuples; yields {spec}")
     return spec.shape[1:] if spec.shape.rank else spec.shape, spec.dtype
 
@@ -148,7 +148,7 @@ def check_x(data, event_shape, family, what="x"):
       The data, arrays converted to float32 numpy arrays.
     """
     x = first_of(data)
-    if isinstance(x, tf.data.Dataset):
+    if backend.is_dataset(x):
         shape, dtype = dataset_shape(x)
         if not (dtype.is_floating or dtype.is_integer or dtype.is_bool):
             raise ValueError(f"{what} must be numeric; the dataset yields {dtype.name}")

@@ -16,7 +16,7 @@ documented `_sample_n` is not reached through a `TransformedDistribution`);
 the same test checks that `sample` still goes through it.
 """
 
-import tensorflow as tf
+from tfpvae.backend import tensorflow as tf
 from keras.src.trainers import trainer as _keras_trainer
 
 

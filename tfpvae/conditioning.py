@@ -13,7 +13,8 @@ sees z with c appended, [..., latent_dim + context_dim].
 """
 
 import numpy as np
-import tensorflow as tf
+from tfpvae import backend
+from tfpvae.backend import tf, ps
 
 from tfpvae import checks
 from tfpvae.checks import finite_float32, numeric_dtype
@@ -22,7 +23,7 @@ from tfpvae.checks import finite_float32, numeric_dtype
 def features(c, context_dim):
     """c as float32 features [N, context_dim]: labels [N] one-hot, features as they are."""
     c = tf.convert_to_tensor(c)
-    if c.shape.rank == 1:
+    if len(c.shape) == 1:
         return tf.one_hot(tf.cast(c, tf.int32), context_dim)
     return tf.cast(c, tf.float32)
 
@@ -37,11 +38,11 @@ def joined_x(x, c, flat):
         every position of x and append it to the last axis, [B, ..., channels + C].
     """
     if flat:
-        return tf.concat([tf.reshape(x, [tf.shape(x)[0], -1]), c], axis=-1)
-    positions = tf.shape(x)[1:-1]
-    ones = tf.ones_like(positions)
-    tiled = tf.reshape(c, tf.concat([tf.shape(c)[:1], ones, tf.shape(c)[-1:]], axis=0))
-    tiled = tf.tile(tiled, tf.concat([[1], positions, [1]], axis=0))
+        return tf.concat([tf.reshape(x, [ps.shape(x)[0], -1]), c], axis=-1)
+    positions = ps.shape(x)[1:-1]
+    ones = ps.ones_like(positions)
+    tiled = tf.reshape(c, ps.concat([ps.shape(c)[:1], ones, ps.shape(c)[-1:]], axis=0))
+    tiled = tf.tile(tiled, ps.concat([[1], positions, [1]], axis=0))
     return tf.concat([x, tiled], axis=-1)
 
 
@@ -53,7 +54,7 @@ def joined_z(z, c):
 def broadcast(c, batch_shape):
     """Features c [B, C] broadcast to [*batch_shape, C], batch_shape ending in B
     (the L samples of z per example share their example's context)."""
-    return tf.broadcast_to(c, tf.concat([batch_shape, tf.shape(c)[-1:]], axis=0))
+    return tf.broadcast_to(c, ps.concat([batch_shape, ps.shape(c)[-1:]], axis=0))
 
 
 # --- checks before any work ----------------------------------------------------------
@@ -101,7 +102,7 @@ def check_labels(array, context_dim, n, expected):
 def check_spec(spec, context_dim, what="the dataset's c"):
     """Checks the element spec of a dataset's batches of c."""
     expected = f"{what} must be integer labels [batch] or features [batch, {context_dim}]"
-    if not isinstance(spec, tf.TensorSpec):
+    if not isinstance(spec, backend.tensorflow.TensorSpec):
         raise ValueError(f"{expected}; the dataset yields {spec}")
     rank, dtype = spec.shape.rank, spec.dtype
     if not (dtype.is_floating or dtype.is_integer or dtype.is_bool):
@@ -125,7 +126,7 @@ def check_data(data, event_shape, family, context_dim, what="x"):
     if not context_dim:
         return data
     x = checks.first_of(data)
-    if isinstance(x, tf.data.Dataset):
+    if backend.is_dataset(x):
         spec = x.element_spec
         if not isinstance(spec, tuple) or len(spec) < 2:
             raise ValueError(f"{needs_context(context_dim, what)}; the dataset yields {spec}")

@@ -51,7 +51,7 @@ Example:
 """
 
 import numpy as np
-import tensorflow as tf
+from tfpvae.backend import tf
 
 from tfpvae import checks, evaluation
 from tfpvae.model import VAE

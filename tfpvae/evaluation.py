@@ -21,8 +21,8 @@ Johnson, "ELBO surgery", 2016), with marginals q(z_j) = 1/N sum_n q(z_j|x_n):
 import math
 
 import numpy as np
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae import backend
+from tfpvae.backend import tf, tfp, ps
 
 from tfpvae.hierarchy import Chain
 from tfpvae.objectives import aggregate, bounds
@@ -46,7 +46,7 @@ def log_weight_sums(vae, x, c, k, chunk, seed):
 
 def log_likelihood(vae, x, c, k, seed, floats_per_chunk=FLOATS_PER_CHUNK):
     """log (1/k) sum_i w_i, [B], in chunks whose decoded x hold about `floats_per_chunk` floats."""
-    chunk = bounds.chunk_size(tf.shape(x)[0], math.prod(vae.event_shape), floats_per_chunk)
+    chunk = bounds.chunk_size(ps.shape(x)[0], math.prod(vae.event_shape), floats_per_chunk)
     total, _ = log_weight_sums(vae, x, c, k, chunk, seed)
     return total - tf.math.log(tf.cast(k, tf.float32))
 
@@ -58,7 +58,7 @@ def generate(vae, n, seed, c=None, sampler=None):
     The stateless seed pair splits in two: the first draws z, the second is
     returned, so `VAE.sample` and the exported `sample` signature draw alike.
     """
-    prior_seed, likelihood_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    prior_seed, likelihood_seed = tf.unstack(backend.split(seed, 2))
     z = prior_draw(vae, n, prior_seed) if sampler is None else sampler.draw(n, prior_seed)
     return vae.likelihood_of(z, c), likelihood_seed
 
@@ -127,7 +127,7 @@ def chunk_seeds(seed, n, chunk):
     """(start, count, seed) of each chunk of n draws: the first uses `seed`, the
     chunk starting at i > 0 the seed folded with i."""
     for start in range(0, n, chunk):
-        part = seed if start == 0 else tf.random.experimental.stateless_fold_in(seed, start)
+        part = seed if start == 0 else backend.fold_in(seed, start)
         yield start, min(chunk, n - start), part
 
 

@@ -34,8 +34,7 @@ the z_{l+1} drawn before z_l, and every level's KL has a closed form.
 import functools
 import numbers
 
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp
 
 from tfpvae.families.normal import DiagonalNormal
 

@@ -2,7 +2,7 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
+from tfpvae.backend import tf
 
 from tfpvae.layers.head import event_shape_tuple, family_for, log_prob, role_of
 

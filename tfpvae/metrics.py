@@ -6,7 +6,7 @@
 """
 
 import keras
-import tensorflow as tf
+from tfpvae.backend import tf, ps
 
 from tfpvae import checks
 from tfpvae.layers import predictions
@@ -34,17 +34,17 @@ class Means(keras.metrics.Metric):
 
     def update_state(self, means, count):
         """Adds a batch: `means` maps each name to the batch's mean, `count` is its size."""
-        count = tf.cast(count, self.sums.dtype)
-        batch = tf.stack([tf.cast(means[name], self.sums.dtype) for name in self.names])
+        count = keras.ops.cast(count, self.sums.dtype)
+        batch = keras.ops.stack([keras.ops.cast(means[name], self.sums.dtype) for name in self.names])
         self.sums.assign_add(batch * count)
         self.count.assign_add(count)
 
     def result(self):
-        means = tf.math.divide_no_nan(tf.convert_to_tensor(self.sums), tf.convert_to_tensor(self.count))
-        return dict(zip(self.names, tf.unstack(means)))
+        means = keras.ops.divide_no_nan(self.sums.value, self.count.value)
+        return dict(zip(self.names, keras.ops.unstack(means)))
 
     def reset_state(self):
-        self.sums.assign(tf.zeros_like(self.sums))
+        self.sums.assign(keras.ops.zeros(self.sums.shape, self.sums.dtype))
         self.count.assign(0.0)
 
     def get_config(self):
@@ -122,9 +122,9 @@ class IntervalCoverage(keras.metrics.Mean):
         distribution = distribution_from(self.family, y_pred, self.event_shape)
         low, high = predictions.interval(distribution, self.level, num_samples=self.num_samples,
                                          seed=self.seed)
-        y = tf.reshape(tf.cast(y_true, tf.float32), tf.shape(low))
+        y = tf.reshape(tf.cast(y_true, tf.float32), ps.shape(low))
         inside = tf.cast(tf.logical_and(low <= y, y <= high), tf.float32)
-        per_example = tf.reduce_mean(tf.reshape(inside, [tf.shape(inside)[0], -1]), axis=-1)
+        per_example = tf.reduce_mean(tf.reshape(inside, [ps.shape(inside)[0], -1]), axis=-1)
         return super().update_state(per_example, sample_weight)
 
     def get_config(self):

@@ -4,10 +4,10 @@ import math
 
 import keras
 import numpy as np
-import tensorflow as tf
+from tfpvae.backend import tf, ps
 
-from tfpvae import (checks, compat, conditioning, evaluation, hierarchy, networks, objectives, samplers,
-                    saved_model, training_loop)
+from tfpvae import (backend, checks, conditioning, evaluation, hierarchy, networks, objectives, samplers,
+                    saved_model, trainers)
 from tfpvae.data import feeding
 from tfpvae.layers import Likelihood, Posterior, Prior
 from tfpvae.metrics import Means
@@ -19,7 +19,7 @@ MARGINAL_EXAMPLES = 10000
 
 
 @keras.saving.register_keras_serializable(package="tfpvae")
-class VAE(training_loop.XLATraining, keras.Model):
+class VAE(trainers.Trainer, keras.Model):
     """Auto-Encoding Variational Bayes (Kingma & Welling, arXiv:1312.6114).
 
     x ~ p(x|z), z ~ p(z), with the approximate posterior q(z|x). Training
@@ -267,7 +267,7 @@ class VAE(training_loop.XLATraining, keras.Model):
         """p(x|z) (p(x|z, c)) for z of shape [..., latent_dim]; batch shape
         z.shape[:-1]. For a stack, z is z_1 or all levels [..., d_1 + ... + d_L]."""
         z = tf.convert_to_tensor(z, tf.float32)
-        n = z.shape[-2] if z.shape.rank and z.shape.rank > 1 else None
+        n = z.shape[-2] if len(z.shape) > 1 else None
         return self.likelihood_of(z, self._context(c, n), training=training)
 
     def likelihood_of(self, z, c=None, training=False):
@@ -281,7 +281,7 @@ class VAE(training_loop.XLATraining, keras.Model):
         """The distribution `head` gives for the network's features of z
         [..., d] (joined with c, shared by the draws of its example); its
         batch shape is z.shape[:-1]."""
-        batch_shape = tf.shape(z)[:-1]
+        batch_shape = backend.static_shape(ps.shape(z)[:-1])
         inputs = tf.reshape(z, [-1, z.shape[-1]])
         if c is not None:
             c = tf.reshape(conditioning.broadcast(c, batch_shape), [-1, self.context_dim])
@@ -294,18 +294,6 @@ class VAE(training_loop.XLATraining, keras.Model):
         x, c = (inputs[0], inputs[1]) if self.context_dim and isinstance(inputs, (tuple, list)) else (inputs, None)
         x = self._checked_x(x)
         return evaluation.reconstruction(self, tf.cast(x, tf.float32), self._context(c, x.shape[0]))
-
-    def next_seed(self):
-        """A fresh stateless seed for TFP's samplers (int32 pair).
-
-        Under a `tf.distribute` strategy each replica folds in its index, so
-        replicas draw different z for their different examples.
-        """
-        seed = tf.cast(self.seed_generator.next(), tf.int32)
-        context = tf.distribute.get_replica_context()
-        if context is not None and context.num_replicas_in_sync > 1:
-            seed = tf.random.experimental.stateless_fold_in(seed, context.replica_id_in_sync_group)
-        return seed
 
     # --- training ----------------------------------------------------------------
 
@@ -321,110 +309,21 @@ class VAE(training_loop.XLATraining, keras.Model):
             num_samples=self.num_samples, kl_form=self.kl_form, seed=self.next_seed(),
             kl_weight=self.kl_weight, latent_dim=self.latent_size, step=self.optimizer.iterations))
 
+    def _inference_variable_ids(self):
+        """ids of the inference network's weights (the encoders' and the posteriors')."""
+        return {id(v) for layer in [self.encoder_net, self.posterior_layer, *self.upper_encoders,
+                                    *self.upper_posteriors] for v in layer.trainable_variables}
+
     def _record(self, loss, metrics):
         batch = {"loss": loss, **{name: tf.reduce_mean(value) for name, value in metrics.items()}}
-        self.means.update_state(batch, tf.shape(metrics["kl"])[0])
-        results = self.means.result()
-        if compat.multi_worker(tf.distribute.get_strategy()):
-            # Keras reduces step outputs across workers with a mean along axis 0,
-            # which scalars lack; the metric values are already global.
-            results = {name: tf.reshape(value, [1]) for name, value in results.items()}
-        return results
+        self.means.update_state(batch, ps.shape(metrics["kl"])[0])
+        return self._step_outputs(self.means.result())
 
-    def train_step(self, data):
-        x, c = self._split(data)
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        with tf.GradientTape(persistent=True) as tape:
-            result = self._loss(x, c, training=True)
-            penalty = tf.add_n(self.losses) if self.losses else 0.0
-            loss = result.value + penalty
-            scaled = self.optimizer.scale_loss(loss / replicas)
-            if result.encoder_value is not None:
-                encoder_scaled = self.optimizer.scale_loss((result.encoder_value + penalty) / replicas)
-        if result.encoder_value is None:
-            gradients = tape.gradient(scaled, self.trainable_variables)
-        else:
-            gradients = self._split_gradients(tape, scaled, encoder_scaled)
-        del tape
-        self._apply_update(gradients)
-        self.objective.update(result)
-        return self._record(loss, result.metrics)
-
-    def _split_gradients(self, tape, loss, encoder_loss):
-        """Gradients of `encoder_loss` for the inference network's weights (the
-        encoder's and the posterior's) and of `loss` for every other weight."""
-        inference = {id(v) for layer in [self.encoder_net, self.posterior_layer, *self.upper_encoders,
-                                         *self.upper_posteriors] for v in layer.trainable_variables}
-        variables = self.trainable_variables
-        is_inference = [id(v) in inference for v in variables]
-        encoder = tape.gradient(encoder_loss, [v for v, i in zip(variables, is_inference) if i])
-        rest = tape.gradient(loss, [v for v, i in zip(variables, is_inference) if not i])
-        encoder, rest = iter(encoder), iter(rest)
-        return [next(encoder) if i else next(rest) for i in is_inference]
-
-    def _apply_update(self, gradients):
-        """The optimizer's step, compiled by XLA as one piece where `compile`
-        asked for it (`jit_update`), else as Keras runs it."""
-        if self.jit_update and not tf.distribute.has_strategy():
-            return self._graph_function("jit_update", self._optimizer_step, jit_compile=True)(gradients)
-        return self._optimizer_step(gradients)
-
-    def _optimizer_step(self, gradients):
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
-
-    def test_step(self, data):
-        result = self._loss(*self._split(data))
-        return self._record(result.value, result.metrics)
-
-    def predict_step(self, data):
+    def _predict_batch(self, data):
+        """The reconstruction means of a batch x or (x, c), what `predict` returns."""
         if isinstance(data, tuple) and isinstance(data[0], (tuple, list)):
             data = tuple(data[0])  # arrays (x, c) arrive as the one input ([x, c],)
         return evaluation.reconstruction(self, *self._split(data))
-
-    def compile(self, optimizer="adam", steps_per_execution=None, jit_compile="auto", jit_update=None,
-                **kwargs):
-        """Keras's `compile`, with defaults that make `fit` fast.
-
-        `steps_per_execution` defaults to 32: 32 training steps per call into
-        the compiled graph, which removes most per-step Python overhead
-        (batch-level callbacks then run once per 32 steps). Inside a
-        `tf.distribute` strategy's scope it defaults to 1: Keras 3.15's
-        multi-step loop fails under MirroredStrategy ("You must feed a value
-        for placeholder tensor").
-
-        `jit_compile=True` compiles the whole training step with XLA, on a CPU
-        as on a GPU, and runs each execution's steps as one XLA loop
-        (`tfpvae.training_loop`); for a VAE's step, XLA fuses the elementwise
-        work of the activations, the sampler, the log-densities and the
-        optimizer (benchmarks/RESULTS.md measures it). `jit_compile="auto"`
-        does so for each `fit` that plans at least
-        `training_loop.XLA_MIN_STEPS` steps (epochs x steps per epoch), where
-        the compile pays for itself, whenever Keras finds that every layer
-        supports XLA (`low_rank` does not) and op determinism is off, outside
-        `tf.distribute`. Keras's own "auto" leaves XLA off on machines without
-        a GPU.
-
-        `jit_update`, used when the whole step is not XLA-compiled, compiles the
-        optimizer's step alone with XLA: Keras 3 runs an optimizer as about 20
-        small ops per variable, which XLA fuses into a few loops. It defaults to
-        True when the whole step is not XLA-compiled, "auto" is not in use
-        (a `fit` too short for whole-step XLA is also too short to repay this
-        smaller compile), and no `tf.distribute` strategy is in use (its
-        update step synchronizes replicas, which XLA cannot hold).
-        """
-        if steps_per_execution is None:
-            steps_per_execution = 1 if tf.distribute.has_strategy() else 32
-        auto = jit_compile == "auto"
-        if auto:
-            jit_compile = (not kwargs.get("run_eagerly") and not tf.distribute.has_strategy()
-                           and compat.model_supports_jit(self))
-        self.jit_auto = auto and jit_compile
-        super().compile(optimizer=optimizer, steps_per_execution=steps_per_execution,
-                        jit_compile=jit_compile and not auto, **kwargs)
-        if jit_update is None:
-            jit_update = not self.jit_compile and not self.jit_auto and not tf.distribute.has_strategy()
-        self.jit_update = bool(jit_update)
-        self._graph_functions.pop("jit_update", None)
 
     def compile_from_config(self, config):
         """Compiles a loaded model as it was saved, optimizer state included."""
@@ -442,7 +341,7 @@ class VAE(training_loop.XLATraining, keras.Model):
         if not args and feeding.fed_in_memory(data, kwargs, conditional=bool(self.context_dim)):
             data, kwargs = feeding.in_memory(data, **kwargs)
         x, y = feeding.unpacked(data)
-        if isinstance(x, tf.data.Dataset):
+        if backend.is_dataset(x):
             kwargs.setdefault("shuffle", False)  # a dataset is shuffled by its own pipeline
         if validation_data is not None:
             validation_data = self._checked(validation_data, "validation_data")
@@ -519,13 +418,13 @@ class VAE(training_loop.XLATraining, keras.Model):
         chunk = evaluation.chunk_size(batch_size, math.prod(self.event_shape))
         if chunk_size is not None:
             chunk = checks.positive_int(chunk_size, "chunk_size")
-        step = self._graph_function("log_weight_sums", lambda xb, cb, k, chunk: evaluation.log_weight_sums(
+        step = self._graph_function(("log_weight_sums", k, chunk), lambda xb, cb: evaluation.log_weight_sums(
             self, xb, self._features(cb), k, chunk, self.next_seed()))
         estimates, errors = [], []
         for xb, cb in evaluation.batches(x, c, batch_size):
-            lse, lse2 = step(xb, cb, tf.constant(k), tf.constant(chunk))
-            estimates.append((lse - math.log(k)).numpy())
-            errors.append(bounds.standard_error(lse, lse2, k).numpy())
+            lse, lse2 = step(xb, cb)
+            estimates.append(np.asarray(lse - math.log(k)))
+            errors.append(np.asarray(bounds.standard_error(lse, lse2, k)))
         estimates = np.concatenate(estimates)
         return (estimates, np.concatenate(errors)) if return_stderr else estimates
 
@@ -551,7 +450,7 @@ class VAE(training_loop.XLATraining, keras.Model):
         per-dimension KL, I(x; z) and total correlation; see `evaluation.diagnostics`."""
         x, c = self._arrays(x)
         batch_size = checks.positive_int(batch_size, "batch_size")
-        seed = self.next_seed() if checks.seed(seed) is None else tf.constant([0, seed], tf.int32)
+        seed = self.next_seed() if checks.seed(seed) is None else backend.seed_pair(seed)
         return evaluation.diagnostics(self, x, self._features(c), batch_size, seed)
 
     def sample(self, num_samples, seed=None, mean=False, c=None, chunk_size=None, sampler=None):
@@ -579,7 +478,7 @@ class VAE(training_loop.XLATraining, keras.Model):
         c = self._context(c, n)
         chunk = (evaluation.chunk_size(1, math.prod(self.event_shape)) if chunk_size is None
                  else checks.positive_int(chunk_size, "chunk_size"))
-        base = self.next_seed() if seed is None else tf.constant([0, seed], tf.int32)
+        base = self.next_seed() if seed is None else backend.seed_pair(seed)
         x = np.empty((n, *self.event_shape), np.float32)
         for start, count, part_seed in evaluation.chunk_seeds(base, n, chunk):
             px, likelihood_seed = evaluation.generate(self, count, part_seed,
@@ -592,12 +491,6 @@ class VAE(training_loop.XLATraining, keras.Model):
         return saved_model.export(self, path, version=version, overwrite=overwrite)
 
     # --- helpers ------------------------------------------------------------------
-
-    def _graph_function(self, key, fn, jit_compile=None):
-        """One `tf.function` per key, traced once and reused."""
-        if key not in self._graph_functions:
-            self._graph_functions[key] = tf.function(fn, jit_compile=jit_compile)
-        return self._graph_functions[key]
 
     def _context(self, c, n, what="c"):
         return conditioning.context_features(c, self.context_dim, n, what)

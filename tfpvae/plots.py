@@ -3,7 +3,7 @@
 import math
 
 import numpy as np
-import tensorflow_probability as tfp
+from tfpvae.backend import tfp
 
 from tfpvae.files import atomic_path
 

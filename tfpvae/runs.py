@@ -28,7 +28,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
+from tfpvae.backend import tensorflow as tf
 
 from tfpvae import config as configs
 from tfpvae import checks, data, disentanglement, files, locks, plots, run_sampling, schedules

@@ -33,7 +33,7 @@ point `reconstruct` decodes.
 
 import os
 
-import tensorflow as tf
+from tfpvae.backend import tensorflow as tf
 
 from tfpvae import checks, evaluation, files
 

@@ -35,7 +35,7 @@ import inspect
 import math
 
 import keras
-import tensorflow as tf
+from tfpvae.backend import tensorflow as tf
 
 # Planned training steps of a `fit` from which `jit_compile="auto"` uses XLA.
 XLA_MIN_STEPS = 1000

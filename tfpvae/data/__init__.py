@@ -34,7 +34,7 @@ an in-memory array) are shuffled with a fixed seed (0), then train is the first
 import pathlib
 
 import numpy as np
-import tensorflow as tf
+from tfpvae.backend import tensorflow as tf
 
 from tfpvae import checks
 from tfpvae.data.arrays import (SPLITS, Arrays, Raw, check_unit_interval, labels, numeric, prepare,

@@ -13,7 +13,7 @@ epoch, and with autotuning on, the first step of some epochs waits for it
 fixed prefetch of `PREFETCH` batches.
 """
 
-import tensorflow as tf
+from tfpvae.backend import tensorflow as tf
 
 PREFETCH = 2  # batches made ahead of the training step; a gather takes far less time than a step
 

@@ -10,9 +10,8 @@ speed.
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from tfpvae import checks
+from tfpvae import backend, checks
 from tfpvae.data import batching
 from tfpvae.data.pipeline_check import PipelineCheck
 
@@ -28,7 +27,8 @@ PIPELINE_OPTIONS = frozenset({
 def fed_in_memory(data, options, conditional=False):
     """Whether `fit` feeds `data` through `in_memory`.
 
-    True for a numpy array x, or (x, c) for a conditional VAE, outside
+    True on the TensorFlow backend (Keras's JAX trainer feeds arrays
+    itself) for a numpy array x, or (x, c) for a conditional VAE, outside
     `tf.distribute`, when every given option is in `PIPELINE_OPTIONS` and
     `shuffle` is True or False (not "batch"). An unused y stays with Keras,
     which checks its length.
@@ -37,7 +37,7 @@ def fed_in_memory(data, options, conditional=False):
     given = {name for name, value in options.items() if value is not None}
     return (len(arrays) == (2 if conditional else 1) and all(isinstance(a, np.ndarray) for a in arrays)
             and given <= PIPELINE_OPTIONS and options.get("shuffle", True) in (True, False)
-            and not tf.distribute.has_strategy())
+            and not backend.is_jax and not backend.in_strategy())
 
 
 def in_memory(arrays, batch_size=None, shuffle=True, **options):
@@ -68,7 +68,7 @@ def with_pipeline_check(data, options):
       among the callbacks, or both as they were.
     """
     callbacks = options.get("callbacks")
-    if (not isinstance(data, tf.data.Dataset) or tf.distribute.has_strategy()
+    if (not backend.is_dataset(data) or backend.in_strategy()
             or isinstance(callbacks, keras.callbacks.CallbackList)
             or any(isinstance(c, PipelineCheck) for c in callbacks or [])):
         return data, options
@@ -80,7 +80,7 @@ def joined(x, y):
     """Keras's (x, y) arguments as one data argument: x, or (x, y, ...) when y is given."""
     if y is None:
         return x
-    if isinstance(x, tf.data.Dataset):
+    if backend.is_dataset(x):
         raise ValueError("y must be None when x is a tf.data.Dataset: the dataset yields (x, c) itself")
     return (x[0], y, *x[2:]) if isinstance(x, tuple) else (x, y)
 
@@ -99,7 +99,7 @@ def leading_examples(data, count):
     batches; None for other inputs (a generator or `PyDataset`, which a
     second pass could not replay)."""
     x = checks.first_of(data)
-    if isinstance(x, tf.data.Dataset):
+    if backend.is_dataset(x):
         parts, seen = [], 0
         for batch in x.take(count):
             part = np.asarray(checks.first_of(tuple(batch) if isinstance(batch, (tuple, list)) else batch))

@@ -8,7 +8,7 @@ import zipfile
 import zlib
 
 import numpy as np
-import tensorflow as tf
+from tfpvae.backend import tensorflow as tf
 
 from tfpvae.data.arrays import Raw, integer_divisor
 

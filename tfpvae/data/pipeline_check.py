@@ -29,7 +29,7 @@ import time
 import warnings
 
 import keras
-import tensorflow as tf
+from tfpvae.backend import tensorflow as tf
 
 BUFFER = 2         # batches the appended prefetch holds
 MIN_SAMPLES = 8    # execution starts sampled before the check decides

@@ -8,8 +8,7 @@ where its free parameters start.
 
 
 import numpy as np
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp, ps
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
@@ -189,7 +188,7 @@ class Family:
 
 def unflatten(params, event_shape, count):
     """Reshapes `[..., count * n]` into `count` tensors of shape `[..., *event_shape]`."""
-    shape = tf.concat([tf.shape(params)[:-1], list(event_shape), [count]], axis=0)
+    shape = ps.concat([ps.shape(params)[:-1], list(event_shape), [count]], axis=0)
     stacked = tf.reshape(params, shape)
     return tf.unstack(stacked, num=count, axis=-1)
 

@@ -1,8 +1,7 @@
 """Bernoulli likelihood with logits: p(x|z) = prod_i p_i^x_i (1 - p_i)^(1 - x_i)."""
 
 import numpy as np
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp
 
 from tfpvae.families.independent import Independent
 

@@ -1,7 +1,6 @@
 """Categorical likelihood over 256 grey levels: one softmax per pixel."""
 
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp, ps
 
 from tfpvae.families.levels import LevelsFamily
 
@@ -19,5 +18,5 @@ class Categorical(LevelsFamily):
         return self.levels * event_size
 
     def element(self, params, event_shape):
-        shape = tf.concat([tf.shape(params)[:-1], list(event_shape), [self.levels]], axis=0)
+        shape = ps.concat([ps.shape(params)[:-1], list(event_shape), [self.levels]], axis=0)
         return tfd.Categorical(logits=tf.reshape(params, shape), dtype=tf.float32)

@@ -1,7 +1,6 @@
 """The prior of discrete latents: G groups of K categories, uniform or learned."""
 
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp, ps
 
 from tfpvae import checks
 from tfpvae.families.base import Family
@@ -61,6 +60,6 @@ class CategoricalPrior(Family):
         Categorical(softmax(a)) at any temperature (the Gumbel-max trick)."""
         z = distribution.sample(sample_shape, seed=seed)
         k = self.categories
-        groups = tf.reshape(z, tf.concat([tf.shape(z)[:-1], [-1, k]], axis=0))
+        groups = tf.reshape(z, ps.concat([ps.shape(z)[:-1], [-1, k]], axis=0))
         codes = tf.one_hot(tf.argmax(groups, axis=-1), k, dtype=z.dtype)
-        return tf.reshape(codes, tf.shape(z))
+        return tf.reshape(codes, ps.shape(z))

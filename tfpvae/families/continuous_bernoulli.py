@@ -5,7 +5,7 @@ cross-entropy with the normalizing constant C(lambda) that makes it a density
 of grey levels.
 """
 
-import tensorflow_probability as tfp
+from tfpvae.backend import tfp
 
 from tfpvae.families.independent import Independent
 

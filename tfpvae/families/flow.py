@@ -6,8 +6,7 @@ pass. There is no closed-form KL to it: `kl="auto"` uses Monte Carlo.
 """
 
 import numpy as np
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp
 
 from tfpvae import checks
 from tfpvae.families import made

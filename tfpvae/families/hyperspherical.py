@@ -6,7 +6,7 @@ min_concentration come from d + 1 raw numbers (v, raw). Davidson et al.
 collapse onto the uniform distribution.
 """
 
-import tensorflow as tf
+from tfpvae.backend import tf
 
 from tfpvae import checks
 from tfpvae.families.base import Family, constraint

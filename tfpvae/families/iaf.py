@@ -7,7 +7,7 @@ No closed-form KL exists: `kl="auto"` uses Monte Carlo.
 """
 
 import numpy as np
-import tensorflow_probability as tfp
+from tfpvae.backend import tfp
 
 from tfpvae import checks
 from tfpvae.families import made

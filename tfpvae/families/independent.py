@@ -1,6 +1,6 @@
 """Families whose event is independent draws of one scalar TFP distribution."""
 
-import tensorflow_probability as tfp
+from tfpvae.backend import tfp
 
 from tfpvae import checks
 from tfpvae.families.base import MIN_SCALE, Family, constraint, unflatten

@@ -1,7 +1,7 @@
 """Laplace: sparse latents and robust reconstructions; loc and scale per element."""
 
 import numpy as np
-import tensorflow_probability as tfp
+from tfpvae.backend import tfp
 
 from tfpvae.families.base import inverse_softplus
 from tfpvae.families.independent import Independent

@@ -7,8 +7,7 @@ its log_prob is a proper log-probability (no density, no Jacobian).
 """
 
 import numpy as np
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp
 
 from tfpvae.families.independent import Independent
 

@@ -7,8 +7,7 @@ it quantizes is centered at mu - 1/2. mu = 255 * sigmoid(raw), s = 255 *
 (softplus(raw) + min_scale), so the parameters live on the [0, 1] scale of x.
 """
 
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp
 
 from tfpvae.families.base import constraint, unflatten
 from tfpvae.families.levels import LevelsFamily

@@ -6,8 +6,7 @@ quantized before mixing, so the mixture's log-mass is a stable logsumexp of
 the components' log-masses.
 """
 
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp, ps
 
 from tfpvae import checks
 from tfpvae.families.base import constraint
@@ -38,7 +37,7 @@ class LogisticMixture(LevelsFamily):
 
     def element(self, params, event_shape):
         k, top = self.components, self.levels - 1
-        shape = tf.concat([tf.shape(params)[:-1], list(event_shape), [3, k]], axis=0)
+        shape = ps.concat([ps.shape(params)[:-1], list(event_shape), [3, k]], axis=0)
         logits, raw_loc, raw_scale = tf.unstack(tf.reshape(params, shape), num=3, axis=-2)
         scale = constraint(tfd.Logistic, "scale", self.min_scale)(raw_scale)
         components = tfd.Logistic(loc=top * tf.sigmoid(raw_loc) - 0.5, scale=top * scale)

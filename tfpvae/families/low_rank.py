@@ -6,8 +6,7 @@ S is a `tf.linalg.LinearOperatorLowRankUpdate` whose Woodbury capacitance is
 I + W^T W, well conditioned however small d gets.
 """
 
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp, ps
 
 from tfpvae import checks
 from tfpvae.families.base import MIN_SCALE, Family, constraint, over_event
@@ -41,7 +40,7 @@ class LowRank(Family):
     def distribution(self, params, event_shape):
         n = int(tf.TensorShape(event_shape).num_elements())
         loc, raw_diag, w = tf.split(params, [n, n, n * self.rank], axis=-1)
-        w = tf.reshape(w, tf.concat([tf.shape(w)[:-1], [n, self.rank]], axis=0))
+        w = tf.reshape(w, ps.concat([ps.shape(w)[:-1], [n, self.rank]], axis=0))
         d = constraint(tfd.Normal, "scale", self.min_scale)(raw_diag)
         diag = tf.linalg.LinearOperatorDiag(d, is_positive_definite=True, is_non_singular=True)
         scale = tf.linalg.LinearOperatorLowRankUpdate(diag, u=d[..., None] * w, v=w, is_non_singular=True)

@@ -8,8 +8,7 @@ tf_keras layer and cannot live in a Keras 3 model.
 """
 
 import numpy as np
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp
 
 tfb = tfp.bijectors
 

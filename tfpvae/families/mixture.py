@@ -1,8 +1,7 @@
 """Mixture of K diagonal Gaussians: p(z) = sum_k pi_k N(z; mu_k, diag(sigma_k^2))."""
 
 import numpy as np
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp, ps
 
 from tfpvae import checks
 from tfpvae.families.base import MIN_SCALE, Family
@@ -41,7 +40,7 @@ class Mixture(Family):
     def distribution(self, params, event_shape):
         k = self.components
         logits, rest = tf.split(params, [k, k * self.component.num_params(event_shape[0])], axis=-1)
-        rest = tf.reshape(rest, tf.concat([tf.shape(rest)[:-1], [k, -1]], axis=0))
+        rest = tf.reshape(rest, ps.concat([ps.shape(rest)[:-1], [k, -1]], axis=0))
         return tfd.MixtureSameFamily(mixture_distribution=tfd.Categorical(logits=logits),
                                      components_distribution=self.component.distribution(rest, event_shape))
 

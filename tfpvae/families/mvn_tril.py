@@ -1,7 +1,6 @@
 """Full-covariance Gaussian: N(loc, L L^T) with L lower triangular."""
 
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp
 
 from tfpvae import checks
 from tfpvae.families.base import MIN_SCALE, Family, over_event

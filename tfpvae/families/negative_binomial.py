@@ -1,6 +1,6 @@
 """Negative binomial likelihood: over-dispersed counts, total_count and logits per element."""
 
-import tensorflow_probability as tfp
+from tfpvae.backend import tfp
 
 from tfpvae.families.independent import Independent
 

@@ -3,10 +3,9 @@
 import math
 
 import numpy as np
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp, ps
 
-from tfpvae import checks
+from tfpvae import backend, checks
 from tfpvae.families.base import constraint, inverse_softplus, unflatten
 from tfpvae.families.independent import DEFAULT, Independent
 
@@ -26,10 +25,10 @@ class DiagonalNormal(tfd.MultivariateNormalDiag):
     out as [n, *batch, d]). Being a `MultivariateNormalDiag`, it keeps TFP's
     analytic KLs to and from the other Gaussian families.
 
-    eps is drawn by Philox, TensorFlow's own choice outside XLA; inside XLA on
-    a CPU the default is ThreeFry, several times slower (benchmarks/RESULTS.md).
-    XLA's Philox may order its stream differently from TensorFlow's kernel, so
-    one seed can give other (equally distributed) draws with and without XLA.
+    eps is drawn by `backend.normal`: on TensorFlow by Philox, whose XLA form
+    may order its stream differently from TensorFlow's kernel, so one seed can
+    give other (equally distributed) draws with and without XLA
+    (benchmarks/RESULTS.md).
 
     Sampling overrides TFP's `_call_sample_n`, the hook `sample` reaches
     through a `TransformedDistribution` (see `tfpvae.compat`).
@@ -37,16 +36,15 @@ class DiagonalNormal(tfd.MultivariateNormalDiag):
 
     def _call_sample_n(self, sample_shape, seed, **kwargs):
         loc, scale = self._mean(), self._stddev()
-        sample_shape = tf.reshape(tf.cast(sample_shape, tf.int32), [-1])
-        shape = tf.shape(loc)
-        eps = tf.random.stateless_normal(tf.concat([[tf.reduce_prod(sample_shape)], shape], 0),
-                                         seed=tfp.random.sanitize_seed(seed), dtype=loc.dtype, alg="philox")
-        return tf.reshape(loc + scale * eps, tf.concat([sample_shape, shape], 0))
+        sample_shape = ps.reshape(ps.cast(sample_shape, np.int32), [-1])
+        shape = ps.shape(loc)
+        eps = backend.normal(ps.concat([[ps.reduce_prod(sample_shape)], shape], 0), seed, loc.dtype)
+        return tf.reshape(loc + scale * eps, ps.concat([sample_shape, shape], 0))
 
     def _log_prob(self, x):
         scale = self.scale.diag
         u = (x - self.loc) / scale
-        size = tf.cast(tf.shape(u)[-1], u.dtype)
+        size = tf.cast(ps.shape(u)[-1], u.dtype)
         return -tf.reduce_sum(0.5 * tf.square(u) + tf.math.log(scale), axis=-1) - HALF_LOG_2PI * size
 
     def _mean(self):
@@ -110,8 +108,8 @@ class Normal(Independent):
             return loc, softplus(raw_scale)
         (loc,) = unflatten(params, event_shape, 1)
         if self.scale == "shared":
-            return loc, tf.broadcast_to(softplus(tf.reshape(shared, event_shape)), tf.shape(loc))
-        return loc, tf.fill(tf.shape(loc), tf.constant(float(self.scale), loc.dtype))
+            return loc, tf.broadcast_to(softplus(tf.reshape(shared, event_shape)), ps.shape(loc))
+        return loc, tf.fill(ps.shape(loc), tf.constant(float(self.scale), loc.dtype))
 
     def marginal_params(self, x):
         loc = np.mean(x, axis=0, dtype=np.float64).reshape(-1)

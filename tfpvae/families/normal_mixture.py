@@ -4,8 +4,7 @@ p(x) = sum_k pi_k N(x; mu_k, diag(sigma_k^2)), pi = softmax(logits),
 sigma_k = softplus(raw_k) + min_scale (Bishop, Mixture Density Networks, 1994).
 """
 
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp, ps
 
 from tfpvae import checks
 from tfpvae.families.base import Family, constraint
@@ -41,7 +40,7 @@ class NormalMixture(Family):
     def distribution(self, params, event_shape):
         k, n = self.components, int(tf.TensorShape(event_shape).num_elements())
         logits, rest = tf.split(params, [k, 2 * k * n], axis=-1)
-        shape = tf.concat([tf.shape(rest)[:-1], [k, 2], list(event_shape)], axis=0)
+        shape = ps.concat([ps.shape(rest)[:-1], [k, 2], list(event_shape)], axis=0)
         loc, raw_scale = tf.unstack(tf.reshape(rest, shape), num=2, axis=-1 - len(event_shape))
         scale = constraint(tfd.Normal, "scale", self.min_scale)(raw_scale)
         components = tfd.Independent(tfd.Normal(loc, scale), reinterpreted_batch_ndims=len(event_shape))

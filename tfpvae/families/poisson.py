@@ -1,7 +1,7 @@
 """Poisson likelihood: p(x) = rate^x exp(-rate) / x!, with log_rate from the decoder."""
 
 import numpy as np
-import tensorflow_probability as tfp
+from tfpvae.backend import tfp
 
 from tfpvae.families.independent import Independent
 

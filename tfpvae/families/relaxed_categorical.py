@@ -15,8 +15,7 @@ for every lambda (the Gumbel-max trick).
 import math
 
 import numpy as np
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp, ps
 
 from tfpvae import checks
 from tfpvae.families.base import Family
@@ -80,7 +79,7 @@ def grouped(logits, temperature, event_shape, categories):
     """
     (size,) = event_shape
     groups = size // categories
-    shape = tf.concat([tf.shape(logits)[:-1], [groups, categories]], axis=0)
+    shape = ps.concat([ps.shape(logits)[:-1], [groups, categories]], axis=0)
     per_group = Concrete(temperature, logits=tf.reshape(logits, shape))
     return GroupedConcrete(tfd.Independent(per_group, reinterpreted_batch_ndims=1),
                            tfb.Reshape([size], event_shape_in=[groups, categories]))

@@ -1,7 +1,6 @@
 """The uniform prior on the unit sphere S^(d-1)."""
 
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp, ps
 
 from tfpvae.families.base import Family
 
@@ -43,4 +42,4 @@ class SphericalUniform(Family):
 
     def distribution(self, params, event_shape):
         (d,) = event_shape
-        return tfd.SphericalUniform(dimension=d, batch_shape=tf.shape(params)[:-1], dtype=tf.float32)
+        return tfd.SphericalUniform(dimension=d, batch_shape=ps.shape(params)[:-1], dtype=tf.float32)

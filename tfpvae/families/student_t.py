@@ -1,7 +1,7 @@
 """Student's t: heavy tails; df, loc and scale per element."""
 
 import numpy as np
-import tensorflow_probability as tfp
+from tfpvae.backend import tfp
 
 from tfpvae import checks
 from tfpvae.families.base import constraint, inverse_softplus, unflatten

@@ -7,8 +7,7 @@ Monte Carlo.
 """
 
 import numpy as np
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp
 
 from tfpvae import checks
 from tfpvae.families.base import Family

@@ -1,7 +1,7 @@
 """Features -> the raw parameters of a distribution, for any Keras 3 model."""
 
 import keras
-import tensorflow as tf
+from tfpvae.backend import tf, ps
 
 from tfpvae.layers import predictions
 from tfpvae.layers.head import Head, distribution_from, width
@@ -47,7 +47,7 @@ class DistributionHead(Head):
         params = self.raw_params(features)
         if self.shared is None:
             return params
-        shared = tf.broadcast_to(self.shared, [tf.shape(params)[0], self.shared.shape[0]])
+        shared = tf.broadcast_to(self.shared, [ps.shape(params)[0], self.shared.shape[0]])
         return tf.concat([params, shared], axis=-1)
 
     def compute_output_shape(self, features_shape):

@@ -16,7 +16,7 @@ import math
 
 import keras
 import numpy as np
-import tensorflow as tf
+from tfpvae.backend import tf, ps
 
 from tfpvae import checks, families
 
@@ -124,7 +124,7 @@ def distribution_from(family, params, event_shape):
 
 def log_prob(family, params, y, event_shape):
     """log p(y_n | params_n) per example, float32 [...]; y is reshaped to [..., *event_shape]."""
-    shape = tf.concat([tf.shape(params)[:-1], list(event_shape)], axis=0)
+    shape = ps.concat([ps.shape(params)[:-1], list(event_shape)], axis=0)
     y = tf.reshape(tf.cast(y, tf.float32), shape)
     return distribution_from(family, params, event_shape).log_prob(y)
 

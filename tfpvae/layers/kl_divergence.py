@@ -1,7 +1,7 @@
 """A layer that adds KL(q || p) to the model's losses and passes q's parameters on."""
 
 import keras
-import tensorflow as tf
+from tfpvae.backend import tf
 
 from tfpvae import checks, families
 from tfpvae.layers.head import check_width, distribution_from, event_shape_tuple, family_for, float32

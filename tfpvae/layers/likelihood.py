@@ -3,7 +3,7 @@
 import math
 
 import keras
-import tensorflow as tf
+from tfpvae.backend import ps, tf
 
 from tfpvae.layers.head import Head
 
@@ -37,7 +37,7 @@ class Likelihood(Head):
         params = self.raw_params(features)
         if batch_shape is not None:
             size = self.family.num_params(math.prod(self.event_shape))
-            params = tf.reshape(params, tf.concat([batch_shape, [size]], axis=0))
+            params = tf.reshape(params, ps.concat([batch_shape, [size]], axis=0))
         if self.shared is None:
             return self.family.distribution(params, self.event_shape)
         return self.family.distribution(params, self.event_shape, shared=tf.convert_to_tensor(self.shared))

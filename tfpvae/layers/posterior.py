@@ -1,7 +1,7 @@
 """The approximate posterior q(z|x) as a Keras layer."""
 
 import keras
-import tensorflow as tf
+from tfpvae.backend import tf, ps
 
 from tfpvae import checks
 from tfpvae.layers.head import Head
@@ -34,7 +34,7 @@ class Posterior(Head):
         """Features [N, ...] -> q(z|x) with batch shape `batch_shape` (default [N])."""
         params = self.raw_params(features)
         if batch_shape is not None:
-            params = tf.reshape(params, tf.concat([batch_shape, tf.shape(params)[-1:]], axis=0))
+            params = tf.reshape(params, ps.concat([batch_shape, ps.shape(params)[-1:]], axis=0))
         if self.shared is None:
             return self.family.distribution(params, self.event_shape)
         return self.family.distribution(params, self.event_shape, shared=tf.convert_to_tensor(self.shared))

@@ -6,8 +6,7 @@ for each element of y separately (its marginal): exactly where the marginal
 has a quantile function in TFP, else from draws.
 """
 
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp
 
 from tfpvae import checks
 

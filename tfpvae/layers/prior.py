@@ -3,7 +3,7 @@
 import math
 
 import keras
-import tensorflow as tf
+from tfpvae.backend import tf
 
 from tfpvae import checks, families
 from tfpvae.layers.head import float32

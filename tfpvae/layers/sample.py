@@ -1,7 +1,7 @@
 """A layer that draws one y from the distribution its parameters describe."""
 
 import keras
-import tensorflow as tf
+from tfpvae.backend import tf
 
 from tfpvae import checks
 from tfpvae.layers.head import check_width, distribution_from, event_shape_tuple, family_for, float32, role_of

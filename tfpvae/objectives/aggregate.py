@@ -22,8 +22,7 @@ with a weight matrix W from `weights`. The terms telescope, so per draw they
 sum to log q(z_i|x_i) - log p(z_i), the Monte Carlo KL, whatever W is.
 """
 
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp
 
 tfd = tfp.distributions
 SAMPLING = ("mws", "mss")

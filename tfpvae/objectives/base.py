@@ -11,7 +11,7 @@ import dataclasses
 import inspect
 from typing import Callable, Optional
 
-import tensorflow as tf
+from tfpvae.backend import tf
 
 from tfpvae import checks
 

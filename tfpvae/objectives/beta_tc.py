@@ -8,7 +8,7 @@ batch (see `tfpvae.objectives.aggregate`). With alpha = beta = gamma = 1 the
 loss is the negative Monte Carlo ELBO.
 """
 
-import tensorflow as tf
+from tfpvae.backend import tf, ps
 
 from tfpvae import checks
 from tfpvae.objectives import aggregate, bounds
@@ -54,7 +54,7 @@ class BetaTc(Objective):
     def __call__(self, batch):
         z = batch.q.sample(batch.num_samples, seed=batch.seed)
         reconstruction = tf.reduce_mean(batch.decode(z).log_prob(batch.x), axis=0)
-        size = tf.shape(batch.x)[0]
+        size = ps.shape(batch.x)[0]
         log_weights = aggregate.weights(size, size if self.dataset_size is None else self.dataset_size,
                                         self.sampling)
         terms = {name: tf.reduce_mean(value, axis=0)

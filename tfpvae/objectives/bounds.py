@@ -14,9 +14,10 @@ shape [L, B].
 """
 
 import math
+import numbers
 
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae import backend
+from tfpvae.backend import tf, tfp, ps
 
 from tfpvae.hierarchy import Chain
 
@@ -100,10 +101,10 @@ def level_kl_groups(q, prior, z, form):
     if is_diagonal(q) and is_diagonal(prior):
         q, prior = tfd.Normal(q.mean(), q.stddev()), tfd.Normal(prior.mean(), prior.stddev())
         if form == "analytic":
-            return tf.reduce_mean(tf.broadcast_to(tfd.kl_divergence(q, prior), tf.shape(z)), axis=0)
+            return tf.reduce_mean(tf.broadcast_to(tfd.kl_divergence(q, prior), ps.shape(z)), axis=0)
         return tf.reduce_mean(q.log_prob(z) - prior.log_prob(z), axis=0)
     if form == "analytic":
-        kl = tf.broadcast_to(tfd.kl_divergence(q, prior), tf.shape(z)[:-1])
+        kl = tf.broadcast_to(tfd.kl_divergence(q, prior), ps.shape(z)[:-1])
     else:
         kl = q.log_prob(z) - prior.log_prob(z)
     return tf.reduce_mean(kl, axis=0)[..., None]
@@ -143,19 +144,31 @@ def path_log_weight_parts(q, prior, decode, x, num_samples, seed, objective):
 def log_weight_sums(q, prior, decode, x, k, chunk, seed):
     """log sum_i w_i and log sum_i w_i^2 over k draws z_i ~ q(z|x), each [B].
 
-    The draws are made `chunk` at a time in a `tf.while_loop` (k and chunk may
-    be tensors), so memory holds one chunk's decoded x. The first chunk uses
-    `seed` itself and the chunk starting at draw i > 0 the seed folded with i,
-    so for k <= chunk the draws are exactly those of `log_weights` with `seed`.
+    The draws are made `chunk` at a time in a `tf.while_loop`, so memory holds
+    one chunk's decoded x. The first chunk uses `seed` itself and the chunk
+    starting at draw i > 0 the seed folded with i, so for k <= chunk the draws
+    are exactly those of `log_weights` with `seed`. k and chunk may be
+    tensors (the exported signature's k); as ints, every chunk's shape is
+    known when traced (as JAX needs): the loop runs the full chunks and the
+    remainder is drawn after it.
     """
-    def body(start, total, total2):
-        count = tf.minimum(chunk, k - start)
-        chunk_seed = tf.where(start > 0, tf.random.experimental.stateless_fold_in(seed, start), seed)
+    def body(start, total, total2, count):
+        chunk_seed = tf.where(start > 0, backend.fold_in(seed, start), seed)
         log_w = log_weights(q, prior, decode, x, count, chunk_seed)
         return (start + count, accumulate(total, log_w), accumulate(total2, 2.0 * log_w))
 
-    empty = tf.fill(tf.shape(x)[:1], tf.constant(-float("inf")))
-    _, total, total2 = tf.while_loop(lambda start, *_: start < k, body, [tf.constant(0), empty, empty])
+    empty = tf.fill(ps.shape(x)[:1], tf.constant(-float("inf")))
+    if not (isinstance(k, numbers.Integral) and isinstance(chunk, numbers.Integral)):
+        def dynamic(start, total, total2):
+            return body(start, total, total2, tf.minimum(chunk, k - start))
+
+        _, total, total2 = tf.while_loop(lambda start, *_: start < k, dynamic, [tf.constant(0), empty, empty])
+        return total, total2
+    full = int(k - k % chunk)
+    _, total, total2 = tf.while_loop(lambda start, *_: start < full, lambda *state: body(*state, int(chunk)),
+                                     [tf.constant(0), empty, empty])
+    if k > full:
+        _, total, total2 = body(full, total, total2, int(k - full))
     return total, total2
 
 
@@ -166,12 +179,12 @@ def accumulate(total, log_w):
 
 def chunk_size(batch_size, event_size, floats_per_chunk=FLOATS_PER_CHUNK):
     """Draws per chunk that keep a chunk's decoded x near `floats_per_chunk` floats (at least 1)."""
-    return tf.maximum(1, floats_per_chunk // (batch_size * event_size))
+    return ps.maximum(1, floats_per_chunk // (batch_size * event_size))
 
 
 def log_mean_exp(log_w, axis=0):
     """log (1/L) sum_l exp(log_w_l), computed stably."""
-    count = tf.cast(tf.shape(log_w)[axis], log_w.dtype)
+    count = tf.cast(ps.shape(log_w)[axis], log_w.dtype)
     return tf.reduce_logsumexp(log_w, axis=axis) - tf.math.log(count)
 
 

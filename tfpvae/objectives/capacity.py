@@ -7,7 +7,7 @@ with t the optimizer's step count (`Batch.step`): the KL is held near a
 capacity C_t that grows linearly from 0 to C over T steps.
 """
 
-import tensorflow as tf
+from tfpvae.backend import tf, ps
 
 from tfpvae import checks
 from tfpvae.objectives import bounds
@@ -47,5 +47,5 @@ class Capacity(Objective):
         capacity = self.target(batch.step)
         loss = batch.kl_weight * self.gamma * tf.reduce_mean(tf.abs(kl - capacity)) - tf.reduce_mean(reconstruction)
         metrics = bounds.elbo_metrics(reconstruction, kl)
-        metrics["capacity"] = tf.fill(tf.shape(kl), capacity)
+        metrics["capacity"] = tf.fill(ps.shape(kl), capacity)
         return Loss(loss, metrics)

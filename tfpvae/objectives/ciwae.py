@@ -6,7 +6,7 @@ with w_k = p(x, z_k) / q(z_k|x), the same K draws in both: beta = 1 is the
 Monte Carlo ELBO, beta = 0 the IWAE bound.
 """
 
-import tensorflow as tf
+from tfpvae.backend import tf
 
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss, Objective, weight

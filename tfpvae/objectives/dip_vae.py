@@ -9,8 +9,7 @@ with q(z|x) = N(mu(x), Sigma(x)) and C, over the batch's x,
     DIP-VAE-II:  C = E_x[Sigma(x)] + Cov_x[mu(x)]   (the covariance of q(z))
 """
 
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp, ps
 
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss, Objective, weight
@@ -31,7 +30,7 @@ def moments(q):
 def covariance_of_means(mean):
     """Cov_x[mu(x)] over the batch: 1/B sum_b (mu_b - m)(mu_b - m)^T, [d, d]."""
     centred = mean - tf.reduce_mean(mean, axis=0)
-    return tf.matmul(centred, centred, transpose_a=True) / tf.cast(tf.shape(mean)[0], mean.dtype)
+    return tf.matmul(centred, centred, transpose_a=True) / tf.cast(ps.shape(mean)[0], mean.dtype)
 
 
 class DipVae(Objective):
@@ -81,6 +80,6 @@ class DipVae(Objective):
         on_diagonal = tf.reduce_sum(tf.square(diagonal - 1.0))
         penalty = self.lambda_od * off_diagonal + self.lambda_d * on_diagonal
         loss = tf.reduce_mean(batch.kl_weight * kl - reconstruction) + penalty
-        metrics = {**bounds.elbo_metrics(reconstruction, kl), "dip_off_diagonal": tf.fill(tf.shape(kl), off_diagonal),
-                   "dip_diagonal": tf.fill(tf.shape(kl), on_diagonal)}
+        metrics = {**bounds.elbo_metrics(reconstruction, kl), "dip_off_diagonal": tf.fill(ps.shape(kl), off_diagonal),
+                   "dip_diagonal": tf.fill(ps.shape(kl), on_diagonal)}
         return Loss(loss, metrics)

@@ -13,7 +13,7 @@ IWAE bound. At q(z|x) = p(z|x) every log w_l is log p(x), so each draw's
 encoder gradient is exactly zero.
 """
 
-import tensorflow as tf
+from tfpvae.backend import tf
 
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss, Objective

@@ -6,7 +6,7 @@ where KL_term is the batch's mean KL(q(z|x) || p(z)) (analytic or Monte Carlo,
 see `bounds.kl_form`) or, with free bits lambda, sum_g max(lambda_g, E_batch[KL_g]).
 """
 
-import tensorflow as tf
+from tfpvae.backend import tf
 
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss, Objective, weight

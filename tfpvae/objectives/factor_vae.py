@@ -18,7 +18,8 @@ second batch for the permutation).
 """
 
 import keras
-import tensorflow as tf
+from tfpvae import backend
+from tfpvae.backend import tf, ps
 
 from tfpvae import checks
 from tfpvae.objectives import bounds
@@ -97,7 +98,7 @@ def discriminator_loss(joint_logits, product_logits):
 
 def permute_dims(z, seed):
     """Each column of z [n, d] permuted across the rows on its own: draws of prod_j q(z_j)."""
-    order = tf.argsort(tf.random.stateless_uniform(tf.shape(z), seed=seed), axis=0)
+    order = tf.argsort(tf.random.stateless_uniform(ps.shape(z), seed=seed), axis=0)
     return tf.transpose(tf.gather(tf.transpose(z), tf.transpose(order), batch_dims=1))
 
 
@@ -150,12 +151,12 @@ class FactorVae(Objective):
         reconstruction = tf.reduce_mean(batch.decode(z).log_prob(batch.x), axis=0)
         kl = tf.reduce_sum(bounds.kl_groups(batch.q, batch.prior, z, batch.kl_form), axis=-1)
         codes = tf.reshape(z, [-1, z.shape[-1]])
-        permuted = permute_dims(tf.stop_gradient(codes), tf.random.experimental.stateless_fold_in(batch.seed, 1))
+        permuted = permute_dims(tf.stop_gradient(codes), backend.fold_in(batch.seed, 1))
         logits = discriminator(tf.concat([codes, permuted], axis=0))
-        count = tf.shape(codes)[0]
+        count = ps.shape(codes)[0]
         joint, product = logits[:count], logits[count:]
         per_draw = tf.reshape(tf.stack([joint, discriminator_loss(tf.stop_gradient(joint), product)]),
-                              [2, -1, tf.shape(batch.x)[0]])
+                              [2, -1, ps.shape(batch.x)[0]])
         total_correlation, critic = tf.unstack(tf.reduce_mean(per_draw, axis=1))
         loss = tf.reduce_mean(batch.kl_weight * kl - reconstruction + self.gamma * total_correlation)
         metrics = {**bounds.elbo_metrics(reconstruction, kl), "total_correlation": total_correlation,

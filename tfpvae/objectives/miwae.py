@@ -6,7 +6,7 @@ M independent IWAE_K bounds averaged: M = 1 is the IWAE bound, K = 1 the
 Monte Carlo ELBO with M draws.
 """
 
-import tensorflow as tf
+from tfpvae.backend import tf, ps
 
 from tfpvae import checks
 from tfpvae.objectives import bounds
@@ -23,7 +23,7 @@ def group_bounds(log_w, groups):
     Returns:
       [M, B].
     """
-    blocks = tf.reshape(log_w, tf.concat([[groups, -1], tf.shape(log_w)[1:]], axis=0))
+    blocks = tf.reshape(log_w, ps.concat([[groups, -1], ps.shape(log_w)[1:]], axis=0))
     return bounds.log_mean_exp(blocks, axis=1)
 
 

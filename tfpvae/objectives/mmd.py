@@ -15,7 +15,8 @@ bandwidth s. alpha = 1 drops the KL term: the MMD-VAE, or WAE-MMD with a
 stochastic encoder.
 """
 
-import tensorflow as tf
+from tfpvae import backend
+from tfpvae.backend import tf, ps
 
 from tfpvae import checks
 from tfpvae.objectives import bounds
@@ -26,7 +27,7 @@ KERNELS = ("imq", "rbf")
 
 def kernel_matrix(a, b, name="imq", bandwidth=1.0):
     """k(a_i, b_j) for vectors a [n, d] and b [m, d]: [n, m]."""
-    c = 2.0 * tf.cast(tf.shape(a)[-1], a.dtype) * bandwidth**2
+    c = 2.0 * tf.cast(ps.shape(a)[-1], a.dtype) * bandwidth**2
     squared = tf.reduce_sum(tf.square(a[:, None, :] - b[None, :, :]), axis=-1)
     return c / (c + squared) if name == "imq" else tf.exp(-squared / c)
 
@@ -34,7 +35,7 @@ def kernel_matrix(a, b, name="imq", bandwidth=1.0):
 def mmd(a, b, name="imq", bandwidth=1.0):
     """The unbiased estimate of MMD^2 between samples a [n, d] and b [m, d] (n, m >= 2), a scalar."""
     def within(sample):
-        n = tf.cast(tf.shape(sample)[0], sample.dtype)
+        n = tf.cast(ps.shape(sample)[0], sample.dtype)
         matrix = kernel_matrix(sample, sample, name, bandwidth)
         return (tf.reduce_sum(matrix) - tf.linalg.trace(matrix)) / (n * (n - 1.0))
 
@@ -75,15 +76,15 @@ class Mmd(Objective):
         super().__init__(alpha=self.alpha, lambda_=self.lambda_, kernel=kernel, bandwidth=self.bandwidth)
 
     def __call__(self, batch):
-        q_seed, prior_seed = tf.unstack(tf.random.experimental.stateless_split(batch.seed, 2))
+        q_seed, prior_seed = tf.unstack(backend.split(batch.seed, 2))
         z = batch.q.sample(batch.num_samples, seed=q_seed)
         reconstruction = tf.reduce_mean(batch.decode(z).log_prob(batch.x), axis=0)
         kl = tf.reduce_sum(bounds.kl_groups(batch.q, batch.prior, z, batch.kl_form), axis=-1)
-        draws = tf.reshape(z, [-1, tf.shape(z)[-1]])
-        divergence = mmd(draws, batch.prior.sample(tf.shape(draws)[0], seed=prior_seed), self.kernel,
+        draws = tf.reshape(z, [-1, ps.shape(z)[-1]])
+        divergence = mmd(draws, batch.prior.sample(ps.shape(draws)[0], seed=prior_seed), self.kernel,
                          self.bandwidth)
         loss = (batch.kl_weight * (1.0 - self.alpha) * tf.reduce_mean(kl)
                 + (self.alpha + self.lambda_ - 1.0) * divergence - tf.reduce_mean(reconstruction))
         metrics = bounds.elbo_metrics(reconstruction, kl)
-        metrics["mmd"] = tf.fill(tf.shape(kl), divergence)
+        metrics["mmd"] = tf.fill(ps.shape(kl), divergence)
         return Loss(loss, metrics)

@@ -6,7 +6,7 @@ MIWAE_{M,K} = 1/M sum_m IWAE_K(block m), whose encoder gradient has a higher
 signal-to-noise ratio as K grows.
 """
 
-import tensorflow as tf
+from tfpvae.backend import tf
 
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss

@@ -11,7 +11,7 @@ the Monte Carlo ELBO; at q(z|x) = p(z|x) the integrand is log p(x) for every
 z, so each draw's encoder gradient is exactly zero.
 """
 
-import tensorflow as tf
+from tfpvae.backend import tf
 
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss, Objective, weight

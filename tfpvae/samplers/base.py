@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
+from tfpvae.backend import tf
 
 from tfpvae import checks, files
 

@@ -13,8 +13,7 @@ per-coordinate spread.
 
 import keras
 import numpy as np
-import tensorflow as tf
-import tensorflow_probability as tfp
+from tfpvae.backend import tf, tfp
 
 from tfpvae import checks, families
 from tfpvae.samplers.base import Sampler, standardization

@@ -8,7 +8,7 @@ EM is scikit-learn's `GaussianMixture`; the fitted mixture is a TFP
 """
 
 import numpy as np
-import tensorflow_probability as tfp
+from tfpvae.backend import tfp
 from sklearn import mixture
 
 from tfpvae import checks

@@ -13,7 +13,8 @@ function of z), a lower bound in expectation.
 
 import keras
 import numpy as np
-import tensorflow as tf
+from tfpvae import backend
+from tfpvae.backend import tf, ps
 
 from tfpvae import checks, evaluation
 from tfpvae.samplers.base import Sampler, standardization
@@ -73,13 +74,13 @@ class TwoStage(Sampler):
         return self
 
     def draw(self, n, seed):
-        inner_seed, likelihood_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        inner_seed, likelihood_seed = tf.unstack(backend.split(seed, 2))
         ps = self.inner.likelihood_of(evaluation.prior_draw(self.inner, n, inner_seed))
         s = ps.mean() if self.options["mean"] else ps.sample(seed=likelihood_seed)
         return self.loc + self.scale * s
 
     def log_prob_tensor(self, z):
-        shape = tf.shape(z)[:-1]
+        shape = ps.shape(z)[:-1]
         s = tf.reshape((z - self.loc) / self.scale, [-1, self.latent_dim])
         seed = tf.constant([1, self.options["seed"]], tf.int32)
         log_ps = evaluation.log_likelihood(self.inner, s, None, self.options["num_samples"], seed)

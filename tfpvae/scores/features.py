@@ -21,7 +21,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
+from tfpvae.backend import tf
 
 from tfpvae import checks
 
