@@ -14,9 +14,10 @@ layer holds those linear maps exactly.
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from scipy import stats
 
+from tfpvae import backend
+from tfpvae.backend import tf
 import tfpvae
 from tfpvae import hierarchy
 from tfpvae.families.base import MIN_SCALE, inverse_softplus
@@ -96,11 +97,11 @@ def test_closed_form_kls_below_the_top_would_be_biased():
 
     vae = linear_gaussian()
     q, p = vae.posterior_of(tf.constant(X)), vae.prior()
-    z = q.sample(4000, seed=(3, 4))
+    z = q.sample(4000, seed=backend.seed_pair(3, 4))
     kl = tf.add_n([tf.reduce_sum(bounds.level_kl_groups(*level, "analytic"), -1)
                    for level in zip(q.levels(z), p.levels(z), q.split(z))])
     reconstruction = tf.reduce_mean(vae.likelihood_of(z).log_prob(X), 0)
-    assert np.all(np.abs((reconstruction - kl).numpy() - log_px(X)) > 0.1)
+    assert np.all(np.abs(np.asarray((reconstruction - kl)) - log_px(X)) > 0.1)
 
 
 def test_importance_sampling_recovers_log_px_from_an_inexact_posterior():
@@ -113,6 +114,7 @@ def test_importance_sampling_recovers_log_px_from_an_inexact_posterior():
     assert np.all(np.abs(estimate - log_px(X)) < 4 * error + 1e-3)
 
 
+@pytest.mark.tensorflow
 @pytest.mark.parametrize("objective", ["stl", "dreg"])
 def test_path_gradients_vanish_at_the_exact_posterior(objective):
     """STL and DReG cut the score of every level (`bounds.without_score`):
@@ -139,7 +141,7 @@ def test_chain_draws_levels_in_order_and_scores_their_sum():
     top = tfd.MultivariateNormalDiag(loc=[[5.0]])
     chain = hierarchy.Chain(top, [lambda z2: tfd.MultivariateNormalDiag(loc=z2 + 1.0, scale_diag=[0.01])],
                             sizes=[1, 1], order=[1, 0])
-    z = chain.sample(3, seed=(1, 2)).numpy()
+    z = np.asarray(chain.sample(3, seed=backend.seed_pair(1, 2)))
     assert z.shape == (3, 1, 2)
     np.testing.assert_allclose(z[..., 0], z[..., 1] + 1.0, atol=0.1)
     levels = chain.levels(z)
@@ -245,7 +247,7 @@ def test_a_stack_trains_saves_and_loads(digits, tmp_path):
         np.testing.assert_array_equal(ours, theirs)
     x = digits[:10]
     np.testing.assert_allclose(loaded.predict(x, verbose=0), vae.predict(x, verbose=0), rtol=1e-6)
-    z = vae.encode(x).sample(seed=(1, 2))
+    z = vae.encode(x).sample(seed=backend.seed_pair(1, 2))
     for ours, theirs in zip(vae.encode(x).levels(z), loaded.encode(x).levels(z)):
         np.testing.assert_allclose(theirs.mean(), ours.mean(), rtol=1e-6)
 
@@ -267,7 +269,7 @@ def test_a_stack_samples_encodes_and_decodes_all_levels_or_the_bottom(digits):
     vae = tfpvae.VAE(event_shape=(8, 8, 1), seed=0, **STACK)
     assert vae.sample(5, seed=1).shape == (5, 8, 8, 1)
     q = vae.encode(digits[:4])
-    z = q.sample(3, seed=(0, 1))
+    z = q.sample(3, seed=backend.seed_pair(0, 1))
     assert z.shape == (3, 4, 5) and q.log_prob(z).shape == (3, 4)
     assert [level.batch_shape for level in q.levels(z)] == [[4], [3, 4]]
     np.testing.assert_allclose(vae.decode(z).mean(), vae.decode(z[..., :3]).mean())
@@ -315,7 +317,7 @@ def test_a_conditional_stack_reads_the_context_at_every_level(digits):
     vae.compile(optimizer="adam")
     vae.fit((digits[:128], np.arange(128) % 10), epochs=1, batch_size=64, verbose=0)
     q, other = vae.encode(digits[:16], c=labels), vae.encode(digits[:16], c=(labels + 1) % 10)
-    z = q.sample(seed=(1, 1))
+    z = q.sample(seed=backend.seed_pair(1, 1))
     assert not np.allclose(q.levels(z)[1].mean(), other.levels(z)[1].mean())
     assert vae.sample(4, seed=0, c=3).shape == (4, 8, 8, 1)
 

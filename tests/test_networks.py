@@ -1,7 +1,7 @@
 import keras
 import pytest
-import tensorflow as tf
 
+from tfpvae.backend import tf
 from tfpvae import networks
 
 

@@ -87,13 +87,14 @@ def is_dataset(value):
 # uint32 on JAX (a raw PRNG key); TFP's samplers take either on its backend.
 
 
-def seed_pair(seed):
-    """The seed pair [0, seed] of an integer seed."""
+def seed_pair(first, second=None):
+    """A seed pair of the backend's type from integers: [0, first], or [first, second]."""
+    pair = [0, first] if second is None else [first, second]
     if is_jax:
         import jax.numpy as jnp
 
-        return jnp.array([0, seed], jnp.uint32)
-    return tf.constant([0, seed], tf.int32)
+        return jnp.array(pair, jnp.uint32)
+    return tf.constant(pair, tf.int32)
 
 
 def fold_in(seed, data):

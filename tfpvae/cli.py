@@ -12,7 +12,7 @@ import json
 import sys
 import traceback
 
-from tfpvae import config
+from tfpvae import backend, config
 
 
 class Parser(argparse.ArgumentParser):
@@ -30,6 +30,9 @@ SAMPLER_HELP = ("where z comes from: prior (default), gmm, flow, two_stage, or a
 def parser():
     main = Parser(prog="tfpvae", description="Variational autoencoders on TFP and Keras 3.")
     main.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    main.add_argument("--backend", choices=backend.BACKENDS,
+                      help="Keras backend to run on (default: KERAS_BACKEND, else Keras's configured one); "
+                           "set before Keras is imported by the `tfpvae` command")
     commands = main.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser(
@@ -85,11 +88,11 @@ def parser():
 
 
 def quiet_logs():
-    """TensorFlow's Python logger at ERROR. Importing this module imported
-    tfpvae, and with it TensorFlow, its start-up lines silenced (`tfpvae.startup`)."""
-    import tensorflow as tf
-
-    tf.get_logger().setLevel("ERROR")
+    """TensorFlow's Python logger at ERROR where TensorFlow is loaded. Importing
+    this module imported tfpvae, and with it TensorFlow on that backend, its
+    start-up lines silenced (`tfpvae.startup`)."""
+    if backend.tensorflow_loaded():
+        backend.tensorflow.get_logger().setLevel("ERROR")
 
 
 def flag_config(args):
@@ -152,6 +155,11 @@ COMMANDS = {"train": run_train, "evaluate": run_evaluate, "sample": run_sample, 
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    if args.backend and args.backend != backend.NAME:
+        print(f"tfpvae: error: --backend {args.backend} must be chosen before Keras is imported, and Keras "
+              f"runs on {backend.NAME} here; run the `tfpvae` command or set KERAS_BACKEND={args.backend}",
+              file=sys.stderr)
+        return 2
     quiet_logs()
     try:
         COMMANDS[args.command](args)

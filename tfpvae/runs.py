@@ -23,6 +23,8 @@ import json
 import math
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -31,7 +33,7 @@ import numpy as np
 from tfpvae.backend import tensorflow as tf
 
 from tfpvae import config as configs
-from tfpvae import checks, data, disentanglement, files, locks, plots, run_sampling, schedules
+from tfpvae import backend, checks, data, disentanglement, files, locks, plots, run_sampling, schedules
 from tfpvae.callbacks import KLWarmup, StopOnNaN
 from tfpvae.checkpoints import RunCheckpoint
 from tfpvae.data.arrays import subset
@@ -426,5 +428,22 @@ def write_samples(run_dir, count, output, seed, draw, label, sampler="prior"):
 
 
 def export(run_dir, export_dir, version=None, overwrite=False):
+    """Writes a run's model as a SavedModel. Under JAX the run is loaded and
+    exported by a child process on the TensorFlow backend (the model file reads
+    the same on both), whose errors are raised here as a ValueError."""
+    if backend.is_jax:
+        return export_on_tensorflow(run_dir, export_dir, version, overwrite)
     vae, _ = load_run(run_dir)
     return vae.export(export_dir, version=version, overwrite=overwrite)
+
+
+def export_on_tensorflow(run_dir, export_dir, version, overwrite):
+    backend.require_tensorflow("a SavedModel export")
+    command = [sys.executable, "-m", "tfpvae", "export", str(run_dir), str(export_dir)]
+    command += [] if version is None else ["--version", str(version)]
+    command += ["--overwrite"] if overwrite else []
+    result = subprocess.run(command, capture_output=True, text=True,
+                            env={**os.environ, "KERAS_BACKEND": "tensorflow"})
+    if result.returncode:
+        raise ValueError(result.stderr.strip().splitlines()[-1].removeprefix("tfpvae: error: "))
+    return result.stdout.strip().splitlines()[-1].removeprefix("SavedModel: ")

@@ -35,7 +35,7 @@ import os
 
 from tfpvae.backend import tensorflow as tf
 
-from tfpvae import checks, evaluation, files
+from tfpvae import backend, checks, evaluation, files
 
 
 def export(vae, path, version=None, overwrite=False):
@@ -61,6 +61,11 @@ def export(vae, path, version=None, overwrite=False):
       PermissionError: the directory that would hold the target is not
         writable.
     """
+    if backend.is_jax:
+        raise NotImplementedError(
+            "a SavedModel is written on the TensorFlow backend: save the model (vae.save('model.keras')) and "
+            "export it in a process with KERAS_BACKEND=tensorflow, or run `tfpvae export RUN_DIR EXPORT_DIR`, "
+            "which does so for a run trained on JAX")
     target = target_dir(path, version)
     check_target(target, overwrite)
     write(target, lambda directory: save(vae, directory))

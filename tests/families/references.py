@@ -5,9 +5,9 @@ of each family (numpy and scipy draws, not TFP's) from those parameters."""
 import math
 
 import numpy as np
-import tensorflow_probability as tfp
 from scipy import special, stats
 
+from tfpvae.backend import tfp
 from tfpvae.families import made
 
 tfb = tfp.bijectors
@@ -84,7 +84,7 @@ def mvn_tril(family, params, event_shape, x, shared):
     n = math.prod(event_shape)
     out = []
     for p, xi in zip(params, x.reshape(len(x), n)):
-        tril = family.scale_tril()(p[n:]).numpy().astype(np.float64)
+        tril = np.asarray(family.scale_tril()(p[n:])).astype(np.float64)
         out.append(stats.multivariate_normal.logpdf(xi, p[:n], tril @ tril.T))
     return np.array(out)
 
@@ -319,7 +319,7 @@ def sample_mvn_tril(family, params, event_shape, shared, n, rng):
     size = math.prod(event_shape)
     draws = []
     for p in params.reshape(-1, params.shape[-1]):
-        tril = family.scale_tril()(p[size:].astype(np.float32)).numpy().astype(np.float64)
+        tril = np.asarray(family.scale_tril()(p[size:].astype(np.float32))).astype(np.float64)
         draws.append(p[:size] + rng.standard_normal((n, size)) @ tril.T)
     return batched(np.stack(draws, 1), params, event_shape)
 

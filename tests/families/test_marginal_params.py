@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
+from tfpvae.backend import tf
 from tfpvae import families
 from tfpvae.families.bernoulli import MARGINAL_EPSILON
 from tfpvae.families.poisson import MIN_RATE

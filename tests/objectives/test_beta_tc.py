@@ -4,9 +4,8 @@ import dataclasses
 
 import numpy as np
 import pytest
-import tensorflow as tf
-import tensorflow_probability as tfp
 
+from tfpvae.backend import tf, tfp
 import tfpvae
 from tfpvae import objectives
 from tfpvae.objectives import Batch

@@ -3,9 +3,9 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
-import tensorflow_probability as tfp
 
+from tfpvae import backend
+from tfpvae.backend import tf, tfp
 import tfpvae
 from tfpvae import objectives
 from tfpvae.objectives import Batch
@@ -26,10 +26,10 @@ def test_loss_is_gamma_times_the_distance_of_the_kl_from_the_capacity():
     q = tfd.MultivariateNormalDiag(loc=x, scale_diag=tf.fill([2, 2], 0.5))
     prior = tfd.MultivariateNormalDiag(loc=tf.zeros(2))
     batch = Batch(q=q, prior=prior, decode=lambda z: tfd.MultivariateNormalDiag(loc=z, scale_diag=[0.5, 0.5]),
-                  x=tf.constant(x), num_samples=3, kl_form="analytic", seed=tf.constant([0, 1]),
+                  x=tf.constant(x), num_samples=3, kl_form="analytic", seed=backend.seed_pair(0, 1),
                   step=tf.constant(40, tf.int64))
     loss = objectives.get({"name": "capacity", "gamma": 10.0, "capacity": 5.0, "steps": 100})(batch)
-    kl = tfd.kl_divergence(q, prior).numpy()
+    kl = np.asarray(tfd.kl_divergence(q, prior))
     expected = 10.0 * np.mean(np.abs(kl - 2.0)) - np.mean(loss.metrics["reconstruction"])
     np.testing.assert_allclose(loss.value, expected, rtol=1e-5)
     np.testing.assert_allclose(loss.metrics["capacity"], [2.0, 2.0])

@@ -7,6 +7,7 @@ import sys
 import keras
 import numpy as np
 
+from tfpvae.backend import tf
 import tfpvae
 
 SMALL = {"name": "mlp", "units": [16]}
@@ -14,13 +15,12 @@ CATALOGUE = ("capacity", "beta_tc", "mmd", "miwae", "ciwae", "piwae", "factor_va
 CHILD = r"""
 import json, sys
 import numpy as np
-import tensorflow as tf
 
 x = np.load(sys.argv[1])
 out = {}
 for path in json.loads(sys.argv[2]):
     served = tf.saved_model.load(path).signatures["serving_default"](x=tf.constant(x))
-    out[path] = served["reconstruction"].numpy().tolist()
+    out[path] = np.asarray(served["reconstruction"]).tolist()
 out["tfpvae loaded"] = "tfpvae" in sys.modules
 json.dump(out, open(sys.argv[3], "w"))
 """

@@ -3,8 +3,9 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
+from tfpvae import backend
+from tfpvae.backend import tf
 import tfpvae
 from tfpvae.objectives.factor_vae import Discriminator, permute_dims
 
@@ -17,7 +18,7 @@ def test_permute_dims_shuffles_each_column_on_its_own():
     """Each column keeps its values; two columns that were equal are no
     longer aligned (correlation below 0.1 over 2,000 rows, from 1)."""
     z = np.repeat(np.random.default_rng(0).standard_normal((2000, 1)), 2, axis=1).astype(np.float32)
-    permuted = permute_dims(tf.constant(z), tf.constant([0, 3])).numpy()
+    permuted = np.asarray(permute_dims(tf.constant(z), backend.seed_pair(0, 3)))
     for j in range(2):
         np.testing.assert_array_equal(np.sort(permuted[:, j]), np.sort(z[:, j]))
     assert abs(np.corrcoef(permuted.T)[0, 1]) < 0.1
@@ -51,10 +52,10 @@ def test_fit_trains_the_discriminator_with_its_own_optimizer(digits, jit_compile
                      seed=0)
     vae.compile(optimizer="adam", jit_compile=jit_compile)
     discriminator = vae.objective_layer
-    before = [w.numpy().copy() for w in discriminator.weights]
+    before = [np.asarray(w).copy() for w in discriminator.weights]
     vae.fit(digits[:256], epochs=2, batch_size=64, verbose=0)
     assert int(discriminator.optimizer.iterations) == int(vae.optimizer.iterations) == 8
-    assert all(np.any(w.numpy() != b) for w, b in zip(discriminator.weights, before))
+    assert all(np.any(np.asarray(w) != b) for w, b in zip(discriminator.weights, before))
     own = {id(w) for w in discriminator.weights}
     assert not own & {id(v) for v in vae.trainable_variables}
     assert own <= {id(v) for v in vae.non_trainable_variables}
@@ -74,7 +75,7 @@ def test_the_discriminator_and_its_optimizer_are_saved_with_the_model(digits, tm
     loaded = keras.models.load_model(tmp_path / "m.keras")
     saved, restored = vae.objective_layer, loaded.objective_layer
     for a, b in zip(saved.weights + saved.optimizer.variables, restored.weights + restored.optimizer.variables):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert int(restored.optimizer.iterations) == 4
     loaded.fit(digits[:128], epochs=1, batch_size=64, verbose=0)
     assert int(restored.optimizer.iterations) == 6

@@ -22,7 +22,7 @@ with a weight matrix W from `weights`. The terms telescope, so per draw they
 sum to log q(z_i|x_i) - log p(z_i), the Monte Carlo KL, whatever W is.
 """
 
-from tfpvae.backend import tf, tfp
+from tfpvae.backend import ps, tf, tfp
 
 tfd = tfp.distributions
 SAMPLING = ("mws", "mss")
@@ -73,7 +73,7 @@ def weights(batch_size, dataset_size, sampling="mws"):
     b = tf.cast(batch_size, tf.float32)
     n = tf.cast(dataset_size, tf.float32)
     if sampling == "mws":
-        return tf.fill(tf.stack([batch_size, batch_size]), -tf.math.log(n * b))
+        return tf.fill(ps.stack([batch_size, batch_size]), -tf.math.log(n * b))
     own = tf.eye(batch_size, dtype=tf.bool)
     others = tf.math.log(n - 1.0) - tf.math.log(n) - tf.math.log(tf.maximum(b - 1.0, 1.0))
     return tf.where(own, -tf.math.log(n), others)

@@ -1,0 +1,146 @@
+"""The same VAE on both Keras backends: a model file saved under one loads under
+the other with the same distributions, and under JAX nothing imports TensorFlow.
+
+Each other-backend run is a child process (Keras fixes its backend when it is
+imported); the child's script is written to a file and prints one JSON line.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+import tfpvae
+from tfpvae import backend
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("jax") is None,
+                                reason="JAX is not installed (pip install -e '.[jax]')")
+
+# Refuses `import tensorflow` in the child, as on a machine without TensorFlow.
+BLOCK_TENSORFLOW = """
+import sys
+class NoTensorFlow:
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorflow" or name.startswith("tensorflow."):
+            raise ImportError("No module named 'tensorflow' (blocked)")
+sys.meta_path.insert(0, NoTensorFlow())
+"""
+
+# What a model file gives on the backend that loads it: distributions at fixed
+# inputs, no random draws (the backends' random streams differ).
+OUTPUTS = """
+def outputs(vae, x):
+    import numpy as np
+    from tfpvae.backend import tfd
+    q = vae.encode(x)
+    z = np.linspace(-1.0, 1.0, 2 * len(x), dtype="float32").reshape(len(x), 2)
+    return {"mean": np.asarray(q.mean()), "stddev": np.asarray(q.stddev()),
+            "kl": np.asarray(tfd.kl_divergence(q, vae.prior())),
+            "log_px_z": np.asarray(vae.decode(z).log_prob(x)),
+            "log_pz": np.asarray(vae.prior().log_prob(z)),
+            "predict": np.asarray(vae.predict(x, verbose=0))}
+"""
+
+
+def run_child(tmp_path, script, backend_name, block_tensorflow=False):
+    """Runs `script` under `backend_name` in a child process; its last stdout line, as JSON."""
+    path = tmp_path / f"child_{backend_name}.py"
+    path.write_text((BLOCK_TENSORFLOW if block_tensorflow else "") + OUTPUTS + textwrap.dedent(script))
+    env = {**os.environ, "KERAS_BACKEND": backend_name, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def other_backend():
+    return "tensorflow" if backend.is_jax else "jax"
+
+
+def outputs(vae, x):
+    namespace = {}
+    exec(OUTPUTS, namespace)
+    return namespace["outputs"](vae, x)
+
+
+def trained(digits):
+    vae = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=2, encoder={"name": "mlp", "units": [16]},
+                     decoder={"name": "mlp", "units": [16]}, seed=3)
+    vae.compile(optimizer=keras.optimizers.Adam(1e-2))
+    vae.fit(digits[:300], epochs=2, batch_size=50, verbose=0)
+    return vae
+
+
+def test_a_model_file_saved_here_loads_on_the_other_backend_with_the_same_outputs(digits, tmp_path):
+    vae = trained(digits)
+    vae.save(tmp_path / "model.keras")
+    np.save(tmp_path / "x.npy", digits[1500:1510])
+    expected = outputs(vae, digits[1500:1510])
+    found = run_child(tmp_path, """
+        import json, keras, numpy as np, tfpvae
+        vae = keras.models.load_model("model.keras")
+        print(json.dumps({k: v.tolist() for k, v in outputs(vae, np.load("x.npy")).items()}))
+    """, other_backend())
+    for name, value in expected.items():
+        np.testing.assert_allclose(np.asarray(found[name]), value, rtol=1e-4, atol=1e-4, err_msg=name)
+
+
+def test_a_model_file_saved_on_the_other_backend_loads_here_with_the_same_outputs(digits, tmp_path):
+    np.save(tmp_path / "x.npy", digits[:300])
+    found = run_child(tmp_path, """
+        import json, keras, numpy as np, tfpvae
+        x = np.load("x.npy")
+        vae = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=2, encoder={"name": "mlp", "units": [16]},
+                         decoder={"name": "mlp", "units": [16]}, seed=3)
+        vae.compile(optimizer=keras.optimizers.Adam(1e-2))
+        vae.fit(x, epochs=2, batch_size=50, verbose=0)
+        vae.save("model.keras")
+        print(json.dumps({k: v.tolist() for k, v in outputs(vae, x[:10]).items()}))
+    """, other_backend())
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    for name, value in outputs(loaded, digits[:10]).items():
+        np.testing.assert_allclose(value, np.asarray(found[name]), rtol=1e-4, atol=1e-4, err_msg=name)
+
+
+def test_under_jax_training_evaluation_sampling_and_model_files_need_no_tensorflow(digits, tmp_path):
+    np.save(tmp_path / "x.npy", digits[:400])
+    found = run_child(tmp_path, """
+        import json, sys, keras, numpy as np, tfpvae
+        x = np.load("x.npy")
+        vae = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=2, seed=1)
+        vae.compile(optimizer="adam")
+        history = vae.fit(x[:300], epochs=3, batch_size=50, verbose=0).history
+        log_px = vae.log_likelihood(x[300:], num_samples=50, chunk_size=16)
+        vae.save("model.keras")
+        loaded = keras.models.load_model("model.keras")
+        print(json.dumps({"loss": history["loss"], "log_px": float(log_px.mean()),
+                          "samples": vae.sample(5, seed=2).tolist(),
+                          "same_after_load": bool(np.allclose(vae.predict(x[:5], verbose=0),
+                                                              loaded.predict(x[:5], verbose=0), atol=1e-6)),
+                          "tensorflow_loaded": "tensorflow" in sys.modules}))
+    """, "jax", block_tensorflow=True)
+    assert not found["tensorflow_loaded"]
+    assert found["loss"][-1] < found["loss"][0]
+    assert -64 * np.log(2) < found["log_px"] < 0  # a Bernoulli model of 64 pixels beats coin flips
+    assert np.asarray(found["samples"]).shape == (5, 8, 8, 1)
+    assert found["same_after_load"]
+
+
+def test_under_jax_a_tensorflow_only_part_names_what_needs_tensorflow(tmp_path):
+    found = run_child(tmp_path, """
+        import json, tfpvae
+        from tfpvae import backend
+        try:
+            backend.require_tensorflow("a tf.data input pipeline")
+            message = None
+        except ImportError as error:
+            message = str(error)
+        print(json.dumps({"message": message}))
+    """, "jax", block_tensorflow=True)
+    assert found["message"].startswith("a tf.data input pipeline needs TensorFlow, which is not installed")
