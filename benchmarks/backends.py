@@ -131,7 +131,8 @@ def main(argv=None):
                   f"load {result['load_after'][0]:.2f}", file=sys.stderr, flush=True)
     setup = {"data": description, "architecture": f"784-{'-'.join(map(str, HIDDEN))}-{LATENT}", "batch": BATCH,
              "fits": {fit: FITS[fit] for fit in args.fits}, "rounds": args.rounds, "cpus": os.cpu_count(),
-             "machine": platform.platform(), "processor": processor(), "minutes": (time.perf_counter() - started) / 60}
+             "machine": platform.platform(), "processor": processor(),
+             "minutes": (time.perf_counter() - started) / 60}
     print(report(setup, runs))
     if args.json:
         args.json.write_text(json.dumps({"setup": setup, "runs": runs}, indent=2) + "\n")
@@ -195,7 +196,9 @@ def ratios(numerator, denominator, invert=False):
 
 
 def targets(runs, rounds):
-    """Markdown lines: each target's ratio per round and its median, and whether the median meets it."""
+    """Markdown lines: each ratio per round and its median, and whether the median meets its target
+    (the targets: steady state against the reference and against TensorFlow, the long fit's whole-fit
+    speed against TensorFlow, the first epoch against TensorFlow's; the other ratios are for reading)."""
     rate, fit_s, first = (by_round(runs, key) for key in ("examples_per_s", "fit_s", "first_epoch_s"))
     checks = []
     for fit in ("short", "long"):
@@ -207,27 +210,45 @@ def targets(runs, rounds):
             checks.append((f"{fit}: steady examples/s, tfpvae-jax / tfpvae-tf", ratios(rate[jax], rate[tf]),
                            ">=", TARGETS["over_tf"]))
             checks.append((f"{fit}: whole-fit speed, tfpvae-tf fit s / tfpvae-jax fit s",
-                           ratios(fit_s[jax], fit_s[tf], invert=True), ">=", TARGETS["over_tf"]))
+                           ratios(fit_s[jax], fit_s[tf], invert=True), ">=",
+                           TARGETS["over_tf"] if fit == "long" else None))
             checks.append((f"{fit}: first epoch, tfpvae-jax s / tfpvae-tf s", ratios(first[jax], first[tf]),
                            "<=", TARGETS["first_epoch"]))
+        if ref in rate and tf in rate:
+            checks.append((f"{fit}: steady examples/s, keras3-jax / tfpvae-tf", ratios(rate[ref], rate[tf]),
+                           ">=", None))
         if jax in fit_s and ref in fit_s:
             checks.append((f"{fit}: whole-fit speed, keras3-jax fit s / tfpvae-jax fit s",
-                           ratios(fit_s[jax], fit_s[ref], invert=True), ">=", TARGETS["steady"]))
+                           ratios(fit_s[jax], fit_s[ref], invert=True), ">=", None))
     lines = ["| ratio | " + " | ".join(f"round {r + 1}" for r in range(rounds)) + " | median | target | met |",
              "| --- |" + " ---: |" * (rounds + 1) + " --- | --- |"]
     for name, values, op, target in checks:
         median = statistics.median(values)
-        met = median >= target if op == ">=" else median <= target
-        lines.append(f"| {name} | " + " | ".join(f"{v:.2f}" for v in values)
-                     + f" | {median:.2f} | {op} {target} | {'yes' if met else 'no'} |")
+        cells = "| |"
+        if target is not None:
+            met = median >= target if op == ">=" else median <= target
+            cells = f"{op} {target} | {'yes' if met else 'no'} |"
+        lines.append(f"| {name} | " + " | ".join(f"{v:.2f}" for v in values) + f" | {median:.2f} | {cells}")
     return lines
 
 
 # --- the worker: one fit in a fresh process ---------------------------------------------------------
 
 
+class NoTensorFlow:
+    """A `sys.meta_path` finder under which `import tensorflow` fails, as where it is not installed
+    (`keras.utils.set_random_seed` would otherwise import it into a JAX process)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorflow" or name.startswith("tensorflow."):
+            raise ModuleNotFoundError(f"No module named {name!r} (a JAX run)", name=name)
+        return None
+
+
 def measure(spec):
     """Times one `fit` of `spec["what"]` on the first spec["examples"] rows for spec["epochs"] epochs."""
+    if WHAT[spec["what"]] == "jax":
+        sys.meta_path.insert(0, NoTensorFlow())
     import keras
 
     build, versions = builder(spec["what"])
