@@ -12,8 +12,9 @@ summed over pixels and averaged over the batch (nats per example), the KL in
 closed form, Adam(1e-3), Glorot-uniform weights and zero biases (Keras's
 defaults, as in tfpvae):
 
-- `keras3_reference`: a Keras-3 subclassed model with a hand-written
-  `train_step`, in the style of the keras.io VAE example.
+- `keras3_reference`: a Keras-3 subclassed model, in the style of the keras.io
+  VAE example, whose `compute_loss` is written in `keras.ops`: it trains on
+  any Keras backend (TensorFlow or JAX) with Keras's own train step.
 - `tfp_layers_reference`: TFP's legacy `tfp.layers` on `tf_keras`, in the
   style of TFP's "Probabilistic Layers VAE" example (`IndependentNormal` with a
   `KLDivergenceRegularizer`, `IndependentBernoulli`, loss -log p(x|z)).
@@ -23,6 +24,10 @@ calls `fit(x)` or `fit(x, x)` as the model needs), and `encode`/`decode`
 functions from which `elbo` and `log_likelihood` below score test data.
 
 x is always flat: float32 [N, D] with values in {0, 1}.
+
+Importing this module imports Keras and numpy only: TensorFlow is imported
+where it is needed (the tfp.layers reference and the scoring functions), so
+the Keras-3 reference trains on the JAX backend without TensorFlow installed.
 """
 
 import dataclasses
@@ -31,7 +36,6 @@ from collections.abc import Callable
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 MIN_SCALE = 1e-4  # tfpvae's floor on the posterior scale (softplus(raw) + 1e-4)
@@ -66,29 +70,31 @@ class Reference:
 
 
 # --- closed-form pieces shared by training (Keras 3) and scoring --------------------
+# In keras.ops: they run on the Keras backend's tensors (and on TensorFlow's,
+# for the tfp.layers reference, when the backend is TensorFlow).
 
 
 def bernoulli_log_prob(x, logits):
     """log p(x|z) of independent Bernoulli pixels, summed over the last axis."""
-    return tf.reduce_sum(x * logits - tf.math.softplus(logits), axis=-1)
+    return ops.sum(x * logits - ops.softplus(logits), axis=-1)
 
 
 def normal_log_prob(z, loc, scale):
     """log N(z; loc, diag(scale^2)), summed over the last axis."""
-    return tf.reduce_sum(-0.5 * tf.square((z - loc) / scale) - tf.math.log(scale) - HALF_LOG_2PI, axis=-1)
+    return ops.sum(-0.5 * ops.square((z - loc) / scale) - ops.log(scale) - HALF_LOG_2PI, axis=-1)
 
 
 def standard_normal_log_prob(z):
     """log N(z; 0, I), summed over the last axis."""
-    return tf.reduce_sum(-0.5 * tf.square(z) - HALF_LOG_2PI, axis=-1)
+    return ops.sum(-0.5 * ops.square(z) - HALF_LOG_2PI, axis=-1)
 
 
 def gaussian_kl(loc, scale):
     """KL(N(loc, diag(scale^2)) || N(0, I)) in closed form, summed over the last axis."""
-    return tf.reduce_sum(0.5 * (tf.square(loc) + tf.square(scale) - 1.0) - tf.math.log(scale), axis=-1)
+    return ops.sum(0.5 * (ops.square(loc) + ops.square(scale) - 1.0) - ops.log(scale), axis=-1)
 
 
-# --- (a) Keras 3, hand-written train_step -----------------------------------------------
+# --- (a) Keras 3, any backend ----------------------------------------------------------
 
 
 def mlp(input_dim, hidden, output_dim, name):
@@ -102,9 +108,11 @@ def mlp(input_dim, hidden, output_dim, name):
 class Keras3VAE(keras.Model):
     """A VAE in the style of the keras.io example, with tfpvae's parameterization.
 
-    The encoder's last layer gives loc and a raw scale; scale = softplus(raw) +
-    1e-4 (as tfpvae), z = loc + scale * eps with eps from `keras.random.normal`
-    and a `SeedGenerator`. Metrics: loss, reconstruction (E_q log p(x|z)), kl.
+    `call` gives q(z|x)'s (loc, scale): the encoder's last layer gives loc and
+    a raw scale, scale = softplus(raw) + 1e-4 (as tfpvae). `compute_loss`
+    draws z = loc + scale * eps with eps from `keras.random.normal` and a
+    `SeedGenerator` and returns -ELBO; Keras's train step (on TensorFlow or
+    JAX) differentiates it. Metrics: loss, reconstruction (E_q log p(x|z)), kl.
     """
 
     def __init__(self, input_dim, hidden, latent_dim, seed=None, **kwargs):
@@ -113,11 +121,8 @@ class Keras3VAE(keras.Model):
         self.encoder = mlp(input_dim, hidden, 2 * latent_dim, "encoder")
         self.decoder = mlp(latent_dim, hidden, input_dim, "decoder")
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "reconstruction", "kl")}
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.kl_tracker = keras.metrics.Mean(name="kl")
 
     def encode(self, x):
         """(loc, scale) of q(z|x)."""
@@ -129,23 +134,18 @@ class Keras3VAE(keras.Model):
         return self.decoder(z)
 
     def call(self, x):
-        """The reconstruction mean E[x | z = loc]."""
-        loc, _ = self.encode(x)
-        return ops.sigmoid(self.decode(loc))
+        """(loc, scale) of q(z|x)."""
+        return self.encode(x)
 
-    def train_step(self, data):
-        x = data[0] if isinstance(data, (tuple, list)) else data
-        with tf.GradientTape() as tape:
-            loc, scale = self.encode(x)
-            z = loc + scale * keras.random.normal(ops.shape(loc), seed=self.seed_generator)
-            reconstruction = bernoulli_log_prob(x, self.decode(z))
-            kl = gaussian_kl(loc, scale)
-            loss = ops.mean(kl - reconstruction)
-        grads = tape.gradient(loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        for name, value in (("loss", loss), ("reconstruction", reconstruction), ("kl", kl)):
-            self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """-ELBO = KL(q(z|x) || p(z)) - log p(x|z), one z ~ q(z|x), averaged over the batch."""
+        loc, scale = y_pred
+        z = loc + scale * keras.random.normal(ops.shape(loc), seed=self.seed_generator)
+        reconstruction = bernoulli_log_prob(x, self.decode(z))
+        kl = gaussian_kl(loc, scale)
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.kl_tracker.update_state(kl)
+        return ops.mean(kl - reconstruction)
 
 
 def keras3_reference(input_dim, hidden, latent_dim, learning_rate=1e-3, seed=None, jit_compile=None):
@@ -179,6 +179,7 @@ def tfp_layers_reference(input_dim, hidden, latent_dim, learning_rate=1e-3, jit_
     -log p(x|z) + 2 KL. The default `kl_weight=0.5` makes the loss -ELBO per
     example, summed over pixels, as tfpvae's; `kl_factor` checks it.
     """
+    import tensorflow as tf
     import tensorflow_probability as tfp
     import tf_keras as tfk
 
@@ -218,6 +219,8 @@ def kl_factor(reference, x):
     Runs x through the model (eagerly, no sampling needed for the KL) and
     divides the sum of `model.losses` by the batch-mean analytic KL.
     """
+    import tensorflow as tf
+
     x = tf.constant(np.asarray(x, np.float32))
     reference.model(x)
     loc, scale = reference.encode(x)
@@ -225,7 +228,7 @@ def kl_factor(reference, x):
     return total / float(tf.reduce_mean(gaussian_kl(loc, scale)))
 
 
-# --- scoring ------------------------------------------------------------------------------
+# --- scoring (on TensorFlow) ----------------------------------------------------------------
 
 
 def batches(x, batch_size):
@@ -239,6 +242,8 @@ def elbo(reference, x, batch_size=500, seed=0):
     The KL is analytic, as in training; z uses a stateless draw seeded by
     (seed, batch index), so the same call gives the same numbers.
     """
+    import tensorflow as tf
+
 
     @tf.function
     def step(xb, draw_seed):
@@ -258,6 +263,8 @@ def log_likelihood(reference, x, num_samples=1000, batch_size=100, chunk_size=No
     keeps a chunk's logits near 32M floats, as tfpvae does) and combined with
     logsumexp, so large k fits in memory.
     """
+    import tensorflow as tf
+
     x = np.asarray(x, np.float32)
     k = int(num_samples)
     chunk = chunk_size or max(1, min(k, 2**25 // (batch_size * x.shape[-1])))
@@ -275,6 +282,8 @@ def log_likelihood(reference, x, num_samples=1000, batch_size=100, chunk_size=No
 
 def log_weights(reference, x, count, draw_seed):
     """log p(x|z_l) + log p(z_l) - log q(z_l|x) for `count` draws z_l ~ q(z|x), [count, B]."""
+    import tensorflow as tf
+
     loc, scale = reference.encode(x)
     shape = tf.concat([[count], tf.shape(loc)], axis=0)
     z = loc + scale * tf.random.stateless_normal(shape, seed=draw_seed)  # [count, B, d]

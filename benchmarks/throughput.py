@@ -8,7 +8,7 @@ Implementations (see benchmarks/references.py):
 
 - tfpvae: `tfpvae.VAE(...)` with an MLP encoder and decoder, compiled with
   `keras.optimizers.Adam(1e-3)` and nothing else, trained by `vae.fit(x)`;
-- keras3: a Keras-3 model with a hand-written train_step (references.py (a));
+- keras3: a Keras-3 model whose compute_loss is written in keras.ops (references.py (a));
 - tfp.layers: TFP's probabilistic-layers VAE on tf_keras (references.py (b)).
 
 Every measurement runs in a fresh subprocess (one implementation, one batch
