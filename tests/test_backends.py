@@ -144,3 +144,45 @@ def test_under_jax_a_tensorflow_only_part_names_what_needs_tensorflow(tmp_path):
         print(json.dumps({"message": message}))
     """, "jax", block_tensorflow=True)
     assert found["message"].startswith("a tf.data input pipeline needs TensorFlow, which is not installed")
+
+
+def test_under_jax_a_run_checkpoints_and_resumes_without_tensorflow(digits, tmp_path):
+    np.save(tmp_path / "x.npy", digits[:200])
+    found = run_child(tmp_path, """
+        import json, sys, keras, numpy as np, tfpvae
+        from tfpvae.checkpoints import RunCheckpoint
+        x = np.load("x.npy")
+
+        def model():
+            vae = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=2, seed=1)
+            vae.compile(optimizer="adam")
+            return vae
+
+        vae = model()
+        vae.fit(x, epochs=3, batch_size=50, verbose=0, callbacks=[RunCheckpoint("run", vae)])
+        again = model()
+        checkpoint = RunCheckpoint("run", again)
+        start = checkpoint.restore()
+        same = all(np.array_equal(a, b) for a, b in zip(vae.get_weights(), again.get_weights()))
+        print(json.dumps({"start": start, "kept": checkpoint.saved_epochs(), "same_weights": same,
+                          "same_step": int(vae.optimizer.iterations.numpy()) == int(again.optimizer.iterations.numpy()),
+                          "same_seed": np.array_equal(vae.seed_generator.state.numpy(),
+                                                      again.seed_generator.state.numpy()),
+                          "tensorflow_loaded": "tensorflow" in sys.modules}))
+    """, "jax", block_tensorflow=True)
+    assert found == {"start": 3, "kept": [2, 3], "same_weights": True, "same_step": True, "same_seed": True,
+                     "tensorflow_loaded": False}
+
+
+def test_under_jax_the_command_line_trains_evaluates_and_samples_without_tensorflow(tmp_path):
+    found = run_child(tmp_path, """
+        import contextlib, io, json, sys
+        import tfpvae_command
+        codes = [tfpvae_command.main(["train", "--epochs", "2", "--output", "run"]),
+                 tfpvae_command.main(["evaluate", "run", "--num-samples", "20", "--json"]),
+                 tfpvae_command.main(["sample", "run", "-n", "8"])]
+        print(json.dumps({"codes": codes, "tensorflow_loaded": "tensorflow" in sys.modules}))
+    """, "jax", block_tensorflow=True)
+    assert found == {"codes": [0, 0, 0], "tensorflow_loaded": False}
+    assert {"model.keras", "metrics.json", "samples.png", "samples.npy"} <= {p.name for p in (tmp_path / "run").iterdir()}
+    assert not (tmp_path / "run" / "checkpoints").exists()

@@ -22,20 +22,22 @@ Under JAX they work where TensorFlow is installed and otherwise raise one
 """
 
 import importlib
+import importlib.util
 import sys
 
 import keras
 import numpy as np
 
+from tfpvae import startup
+
 NAME = keras.backend.backend()
 BACKENDS = ("tensorflow", "jax")
 if NAME == "jax":
-    from tensorflow_probability.python.internal.backend.jax import v2 as tf  # noqa: F401
-    from tensorflow_probability.substrates import jax as tfp
-    from tensorflow_probability.substrates.jax.internal import prefer_static as ps  # noqa: F401
+    with startup.without_tensorflow():
+        from tensorflow_probability.python.internal.backend.jax import v2 as tf  # noqa: F401
+        from tensorflow_probability.substrates import jax as tfp
+        from tensorflow_probability.substrates.jax.internal import prefer_static as ps  # noqa: F401
 elif NAME == "tensorflow":
-    from tfpvae import startup
-
     startup.import_tensorflow()
     import tensorflow as tf  # noqa: F401
     import tensorflow_probability as tfp
@@ -52,23 +54,22 @@ class LazyTensorFlow:
     """The `tensorflow` module, imported when an attribute is first read."""
 
     def __getattr__(self, name):
-        return getattr(require_tensorflow("this"), name)
+        return getattr(require_tensorflow(f"tf.{name}", "numpy arrays work on every backend"), name)
 
 
 tensorflow = LazyTensorFlow()
 
 
-def require_tensorflow(what):
-    """The `tensorflow` module; an ImportError naming `what` needs it when it is not installed."""
+def require_tensorflow(what, instead=None):
+    """The `tensorflow` module; an ImportError naming `what` needs it (and `instead`,
+    what to do without it) when it is not installed."""
     if "tensorflow" not in sys.modules:
-        from tfpvae import startup
-
         try:
             startup.import_tensorflow()
         except ImportError as error:
+            alternative = f"; {instead}" if instead else ""
             raise ImportError(f"{what} needs TensorFlow, which is not installed (Keras backend {NAME!r}); "
-                              f"install it with `pip install tensorflow`, or use numpy arrays, which "
-                              f"every backend reads") from error
+                              f"install it with `pip install tensorflow`{alternative}") from error
     return importlib.import_module("tensorflow")
 
 
@@ -155,3 +156,25 @@ def static_shape(shape):
     """A shape from `ps.shape`, as a tuple of ints where it is known (so that a
     Keras layer, which turns numpy arguments into tensors, keeps it static)."""
     return tuple(int(d) for d in shape) if isinstance(shape, np.ndarray) else shape
+
+
+def abstractly(fn):
+    """fn() run for its Python result alone: under JAX inside `jax.eval_shape`, so
+    the array ops it makes are traced, not compiled and run one by one."""
+    if not is_jax:
+        return fn()
+    import jax
+
+    results = []
+    jax.eval_shape(lambda: results.append(fn()) or 0)
+    return results[0]
+
+
+def tensorflow_available():
+    """Whether TensorFlow is imported or can be."""
+    if tensorflow_loaded():
+        return True
+    try:
+        return importlib.util.find_spec("tensorflow") is not None
+    except ImportError:
+        return False

@@ -2,10 +2,11 @@
 
 At the end of every epoch the run directory gets the history so far
 (history.json, atomically), the epoch's metrics as TensorBoard scalars
-(tensorboard/train and tensorboard/validation, flushed to disk) and then a TF
-checkpoint (checkpoints/ckpt-N after N epochs) of the model's weights, the
-optimizer's state, the random state (the model's seed generator) and the epoch
-count. The checkpoint is written last: once it exists, the history and the
+(tensorboard/train and tensorboard/validation, flushed to disk; on JAX where
+TensorFlow is installed) and then a checkpoint (checkpoints/ckpt-N after N
+epochs) of the model's weights, the optimizer's state, the random state (the
+model's seed generator) and the epoch count: a TF checkpoint on TensorFlow
+(`TensorFlowStore`), an .npz of every variable on JAX (`ArrayStore`). The checkpoint is written last: once it exists, the history and the
 event files hold that epoch too. Run again on the same directory, training
 restores the newest checkpoint and continues from the next epoch; an epoch that
 was cut short is run again from its start, and its scalars are written again
@@ -26,13 +27,14 @@ from it.
 
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
 from tfpvae.backend import tensorflow as tf
 
-from tfpvae import files
+from tfpvae import backend, files
 
 KEEP = 2
 
@@ -47,39 +49,24 @@ class RunCheckpoint(keras.callbacks.Callback):
 
     def __init__(self, run_dir, vae):
         super().__init__()
-        self.run_dir, self.epoch = Path(run_dir), tf.Variable(0, dtype=tf.int64, trainable=False)
-        self.strategy = vae.distribute_strategy
-        with self.strategy.scope():
-            vae.optimizer.build(vae.trainable_variables)
-        self.parts = {"model": vae, "optimizer": vae.optimizer, "epoch": self.epoch,
-                      "seed": vae.seed_generator.state}
-        checkpoint = tf.train.Checkpoint(**self.parts)
-        self.manager = tf.train.CheckpointManager(checkpoint, str(self.run_dir / "checkpoints"), max_to_keep=KEEP)
+        self.run_dir = Path(run_dir)
+        self.store = (ArrayStore if backend.is_jax else TensorFlowStore)(self.run_dir / "checkpoints", vae)
         self.history, self.writers, self.restored_random_state = {}, {}, None
 
     def saved_epochs(self):
         """The epoch counts this run directory holds checkpoints of, oldest first."""
-        return [int(path.rsplit("-", 1)[1]) for path in self.manager.checkpoints]
+        return self.store.saved_epochs()
 
     def epochs_on_disk(self):
-        """The epoch counts of the checkpoints a restart would find (the manager's state file)."""
-        state = tf.train.get_checkpoint_state(str(self.run_dir / "checkpoints"))
-        return [int(path.rsplit("-", 1)[1]) for path in state.all_model_checkpoint_paths] if state else []
+        """The epoch counts of the checkpoints a restart would find."""
+        return self.store.epochs_on_disk()
 
     def restore(self):
         """Restores the newest checkpoint (that every worker has); returns the epoch to start from."""
-        epochs = self.saved_epochs()
-        start = common_epoch(self.strategy, epochs)
+        start = self.store.newest_common_epoch()
         if not start:
             return 0
-        path = self.manager.checkpoints[epochs.index(start)]
-        try:
-            self.restored_random_state = "seed" in saved_parts(path)
-            parts = {k: v for k, v in self.parts.items() if k != "seed" or self.restored_random_state}
-            tf.train.Checkpoint(**parts).restore(path).assert_existing_objects_matched()
-        except (tf.errors.OpError, AssertionError, ValueError) as error:
-            raise ValueError(f"cannot restore checkpoint {path!r} (corrupt or from another model): "
-                             f"{str(error).splitlines()[0]}") from None
+        self.restored_random_state = self.store.restore(start)
         self.history = {k: v[:start] for k, v in self.read_history().items()}
         return start
 
@@ -100,9 +87,8 @@ class RunCheckpoint(keras.callbacks.Callback):
         try:
             files.write_json(self.run_dir / "history.json", self.history)
             self.write_summaries(epoch, logs or {})
-            self.epoch.assign(epoch + 1)
-            self.manager.save(checkpoint_number=epoch + 1)
-        except (OSError, tf.errors.OpError) as error:
+            self.store.save(epoch + 1)
+        except (OSError, *self.store.errors) as error:
             newest = max(self.epochs_on_disk(), default=0)
             kept = f"checkpoint {newest} (after epoch {newest})" if newest else "no checkpoint yet"
             raise OSError(f"cannot save epoch {epoch + 1} in {str(self.run_dir)!r} "
@@ -110,7 +96,10 @@ class RunCheckpoint(keras.callbacks.Callback):
                           f"the directory writable and run the same command again to resume") from None
 
     def write_summaries(self, epoch, logs):
-        """The epoch's metrics as TensorBoard scalars, as Keras's TensorBoard callback names them."""
+        """The epoch's metrics as TensorBoard scalars, as Keras's TensorBoard callback
+        names them, where TensorFlow is installed."""
+        if not backend.tensorflow_available():
+            return
         for key, value in logs.items():
             split = "validation" if key.startswith("val_") else "train"
             if split not in self.writers:
@@ -124,6 +113,98 @@ class RunCheckpoint(keras.callbacks.Callback):
         for writer in self.writers.values():
             writer.close()
         self.writers = {}
+
+
+class TensorFlowStore:
+    """Checkpoints as TF checkpoints (`tf.train.CheckpointManager`), agreed on across
+    the workers of a `MultiWorkerMirroredStrategy`."""
+
+    def __init__(self, directory, vae):
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.strategy = vae.distribute_strategy
+        with self.strategy.scope():
+            vae.optimizer.build(vae.trainable_variables)
+        self.parts = {"model": vae, "optimizer": vae.optimizer, "epoch": self.epoch,
+                      "seed": vae.seed_generator.state}
+        self.directory = directory
+        self.manager = tf.train.CheckpointManager(tf.train.Checkpoint(**self.parts), str(directory),
+                                                  max_to_keep=KEEP)
+        self.errors = (tf.errors.OpError,)
+
+    def saved_epochs(self):
+        return [int(path.rsplit("-", 1)[1]) for path in self.manager.checkpoints]
+
+    def epochs_on_disk(self):
+        state = tf.train.get_checkpoint_state(str(self.directory))
+        return [int(path.rsplit("-", 1)[1]) for path in state.all_model_checkpoint_paths] if state else []
+
+    def newest_common_epoch(self):
+        return common_epoch(self.strategy, self.saved_epochs())
+
+    def restore(self, epoch):
+        """Restores the checkpoint of `epoch`; returns whether it held the random state."""
+        path = self.manager.checkpoints[self.saved_epochs().index(epoch)]
+        try:
+            with_seed = "seed" in saved_parts(path)
+            parts = {k: v for k, v in self.parts.items() if k != "seed" or with_seed}
+            tf.train.Checkpoint(**parts).restore(path).assert_existing_objects_matched()
+        except (tf.errors.OpError, AssertionError, ValueError) as error:
+            raise ValueError(f"cannot restore checkpoint {path!r} (corrupt or from another model): "
+                             f"{str(error).splitlines()[0]}") from None
+        return with_seed
+
+    def save(self, epoch):
+        self.epoch.assign(epoch)
+        self.manager.save(checkpoint_number=epoch)
+
+
+class ArrayStore:
+    """Checkpoints as .npz files, ckpt-N.npz holding every variable of the model
+    (its seed generator's state included) and of its optimizer, named by owner
+    and position (the order Keras tracks them in, the same for every model of
+    one config), written atomically; the newest KEEP are kept."""
+
+    def __init__(self, directory, vae):
+        vae.optimizer.build(vae.trainable_variables)
+        self.directory = directory
+        self.variables = {f"{owner}_{i}": v for owner, variables in
+                          [("model", vae.variables), ("optimizer", vae.optimizer.variables)]
+                          for i, v in enumerate(variables)}
+        self.errors = ()
+
+    def saved_epochs(self):
+        return sorted(int(p.stem.split("-", 1)[1]) for p in self.directory.glob("ckpt-*.npz")
+                      if re.fullmatch(r"ckpt-\d+", p.stem))
+
+    def epochs_on_disk(self):
+        return self.saved_epochs()
+
+    def newest_common_epoch(self):
+        return max(self.saved_epochs(), default=0)
+
+    def path(self, epoch):
+        return self.directory / f"ckpt-{epoch}.npz"
+
+    def restore(self, epoch):
+        path = self.path(epoch)
+        try:
+            with np.load(path) as saved:
+                values = {name: saved[name] for name in saved.files}
+        except (OSError, ValueError, zipfile.BadZipFile) as error:
+            raise ValueError(f"cannot restore checkpoint {str(path)!r} (corrupt): {error}") from None
+        if set(values) != set(self.variables) or any(values[k].shape != tuple(v.shape)
+                                                      for k, v in self.variables.items()):
+            raise ValueError(f"cannot restore checkpoint {str(path)!r}: it holds the variables of another model")
+        for name, variable in self.variables.items():
+            variable.assign(values[name])
+        return True
+
+    def save(self, epoch):
+        with files.atomic_path(self.path(epoch)) as temporary:
+            with open(temporary, "wb") as handle:
+                np.savez(handle, **{name: np.asarray(v.value) for name, v in self.variables.items()})
+        for old in self.saved_epochs()[:-KEEP]:
+            self.path(old).unlink()
 
 
 def saved_parts(path):

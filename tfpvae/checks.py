@@ -3,6 +3,7 @@
 import math
 import numbers
 
+import keras
 import numpy as np
 from tfpvae import backend
 
@@ -142,7 +143,8 @@ def check_x(data, event_shape, family, what="x"):
     """Checks data x against the model before it is used.
 
     Arrays are checked fully (shape, dtype, finiteness in float32, the
-    likelihood's support); a `tf.data.Dataset` by its element spec.
+    likelihood's support); a `tf.data.Dataset` by its element spec; a
+    `keras.utils.PyDataset` by its first batch.
 
     Returns:
       The data, arrays converted to float32 numpy arrays.
@@ -154,6 +156,9 @@ def check_x(data, event_shape, family, what="x"):
             raise ValueError(f"{what} must be numeric; the dataset yields {dtype.name}")
         if shape.rank is not None and None not in shape.as_list():
             check_shape(shape.as_list(), event_shape, what)
+        return data
+    if isinstance(x, keras.utils.PyDataset):
+        check_x(x[0], event_shape, family, f"the batches of {what}")
         return data
     if symbolic(x):
         return data

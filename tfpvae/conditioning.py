@@ -12,6 +12,7 @@ as extra channels at every position of x for any other encoder. The decoder
 sees z with c appended, [..., latent_dim + context_dim].
 """
 
+import keras
 import numpy as np
 from tfpvae import backend
 from tfpvae.backend import tf, ps
@@ -126,6 +127,9 @@ def check_data(data, event_shape, family, context_dim, what="x"):
     if not context_dim:
         return data
     x = checks.first_of(data)
+    if isinstance(x, keras.utils.PyDataset):
+        check_data(x[0], event_shape, family, context_dim, f"the batches of {what}")
+        return data
     if backend.is_dataset(x):
         spec = x.element_spec
         if not isinstance(spec, tuple) or len(spec) < 2:

@@ -100,7 +100,7 @@ class VAE(trainers.Trainer, keras.Model):
                                          trainable=False, name="kl_weight")
         self.means = Means(("loss", "elbo", "reconstruction", "kl", *self.objective.metric_names))
         self.objective_layer = self.objective.own_layer(self.latent_size)
-        self.kl_form = self._checked_forms()
+        self.kl_form = backend.abstractly(self._checked_forms)
         self._graph_functions, self.jit_update = {}, False
         self.data_initialized = False
         self.build()

@@ -33,7 +33,7 @@ import numpy as np
 from tfpvae.backend import tensorflow as tf
 
 from tfpvae import config as configs
-from tfpvae import backend, checks, data, disentanglement, files, locks, plots, run_sampling, schedules
+from tfpvae import backend, checks, data, disentanglement, files, locks, plots, run_sampling, schedules, startup
 from tfpvae.callbacks import KLWarmup, StopOnNaN
 from tfpvae.checkpoints import RunCheckpoint
 from tfpvae.data.arrays import subset
@@ -95,13 +95,27 @@ def read_history(run_dir):
         raise ValueError(f"{str(path)!r} is not valid JSON; remove it and model.keras to train again") from None
 
 
+class OneDevice:
+    """A run's strategy under JAX: the device JAX puts arrays on, with nothing to enter."""
+
+    def scope(self):
+        return contextlib.nullcontext()
+
+
 def distribution_strategy(name):
     """The `tf.distribute` strategy a run asks for.
 
     "mirrored": every GPU of this machine (or its CPU); "multiworker": the
     cluster in the TF_CONFIG environment variable, one process per worker;
-    "tpu": the TPU this machine is attached to.
+    "tpu": the TPU this machine is attached to. Under JAX only "default"
+    exists, which trains on the device JAX puts arrays on.
     """
+    if backend.is_jax:
+        if name != "default":
+            raise ValueError(f"strategy {name!r} is a tf.distribute strategy, which needs the TensorFlow backend "
+                             f"(KERAS_BACKEND=tensorflow); on JAX, Keras's keras.distribution.DataParallel "
+                             f"spreads training over several devices")
+        return OneDevice()
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
@@ -163,7 +177,7 @@ def train(config, output=None, verbose=2):
     check_writable(path)
     strategy = distribution_strategy(training["strategy"])  # before any TF op, as collectives need
     if training["seed"] is not None:
-        keras.utils.set_random_seed(training["seed"])
+        set_random_seed(training["seed"])
     train_data, validation, test, event_shape = datasets(config)
     rate = schedules.learning_rate(training["schedule"], training["learning_rate"],
                                    int(train_data.cardinality()), training["epochs"])
@@ -185,6 +199,14 @@ def train(config, output=None, verbose=2):
     return path, metrics, history
 
 
+def set_random_seed(seed):
+    """`keras.utils.set_random_seed`, which also seeds TensorFlow wherever it is
+    installed, importing it (quietly here, through `startup`) on any backend."""
+    if backend.tensorflow_available():
+        startup.import_tensorflow()
+    keras.utils.set_random_seed(seed)
+
+
 def build_model(config, event_shape):
     """The VAE of a run's config (its model section, `VAE.get_config()`'s keys) for x of `event_shape`."""
     return VAE(**{"name": "vae", **config["model"], "event_shape": list(event_shape)})
@@ -199,7 +221,8 @@ def finish(run_dir, vae, test, batch_size):
 
 
 def datasets(config):
-    """The training pipeline, validation data, test arrays and the event shape.
+    """The training pipeline (a `tf.data.Dataset` on TensorFlow, numpy
+    `ArrayBatches` on JAX), validation data, test arrays and the event shape.
 
     A conditional model's data is (x, labels): its pipeline yields (x, c)
     batches and its validation data is an (x, c) tuple.
@@ -211,7 +234,8 @@ def datasets(config):
     test = test_arrays(config)
     train_arrays, val_arrays = held_out(arrays, config["data"]["validation_split"], training["seed"] or 0)
     conditional = bool(config["model"].get("context_dim"))
-    train_data = data.to_dataset(train_arrays.x, train_arrays.y if conditional else None,
+    batches = data.to_batches if backend.is_jax else data.to_dataset
+    train_data = batches(train_arrays.x, train_arrays.y if conditional else None,
                                  batch_size=training["batch_size"], binarize=binarize,
                                  seed=training["seed"] or 0)
     val = None

@@ -1,4 +1,4 @@
-"""Importing TensorFlow without its C++ start-up lines.
+"""Importing TensorFlow without its C++ start-up lines, and not at all where it is not needed.
 
 TensorFlow's C++ runtime writes informational lines to stderr (file
 descriptor 2) when it loads, before Python's logging is set up, whatever
@@ -6,6 +6,7 @@ TF_CPP_MIN_LOG_LEVEL says. tfpvae sets TF_CPP_MIN_LOG_LEVEL to 2 where it is
 unset (warnings and errors are still shown once TensorFlow runs) and silences
 descriptor 2 while TensorFlow loads, unless TF_CPP_MIN_LOG_LEVEL is 0 (all
 messages asked for). A failed import still raises its Python exception.
+`without_tensorflow` keeps TFP's JAX substrate from importing TensorFlow.
 """
 
 import contextlib
@@ -38,3 +39,25 @@ def import_tensorflow():
         import tensorflow as tf
 
         tf.config.list_physical_devices()
+
+
+class _NoTensorFlow:
+    """A `sys.meta_path` finder that refuses to import TensorFlow."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorflow" or name.startswith("tensorflow."):
+            raise ImportError(f"{name} is not imported here")
+        return None
+
+
+@contextlib.contextmanager
+def without_tensorflow():
+    """Imports made inside find TensorFlow missing: TFP's JAX substrate imports
+    TensorFlow where it is installed, only to copy its docstrings, which costs
+    seconds and TensorFlow's start-up lines for nothing on JAX."""
+    finder = _NoTensorFlow()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)

@@ -1,6 +1,7 @@
 """DiagonalNormal: TFP's MultivariateNormalDiag, drawn and scored elementwise."""
 
 import numpy as np
+import pytest
 from scipy import stats
 
 from tfpvae import backend

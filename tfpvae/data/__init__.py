@@ -40,6 +40,7 @@ from tfpvae import checks
 from tfpvae.data.arrays import (SPLITS, Arrays, Raw, check_unit_interval, labels, numeric, prepare,
                                  read_digits, subset)
 from tfpvae.data import shapes
+from tfpvae.data.array_batches import ArrayBatches
 from tfpvae.data.batching import PREFETCH, batched
 from tfpvae.data.local import is_path, read_path
 from tfpvae.data.shapes import FactorSource, ShapesSource
@@ -159,6 +160,24 @@ def to_dataset(x, y=None, batch_size=100, shuffle=True, binarize=None, seed=0):
     Returns:
       A `tf.data.Dataset` of float32 x batches (or (x, y) tuples), prefetched.
     """
+    arrays, batch_size = checked_for_batches(x, y, batch_size, binarize, seed)
+    dataset = batched(arrays, batch_size, shuffle=shuffle, seed=seed)
+    if binarize == "dynamic":
+        dataset = binarized_dynamically(dataset, seed, labelled=y is not None)
+    return dataset.prefetch(PREFETCH)
+
+
+def to_batches(x, y=None, batch_size=100, shuffle=True, binarize=None, seed=0):
+    """`to_dataset`'s batches made by numpy (`array_batches.ArrayBatches`, a
+    `keras.utils.PyDataset`), for backends without `tf.data`; the same arguments."""
+    arrays, batch_size = checked_for_batches(x, y, batch_size, binarize, seed)
+    return ArrayBatches(arrays, batch_size, shuffle=shuffle,
+                        binarize_dynamically=binarize == "dynamic", seed=seed)
+
+
+def checked_for_batches(x, y, batch_size, binarize, seed):
+    """(x or (x, y) as float32 x and int labels, batch size), checked, x binarized
+    once where `binarize` is "static"."""
     if binarize not in BINARIZE:
         raise ValueError(f"binarize must be one of {BINARIZE}; received {binarize!r}")
     batch_size = checks.positive_int(batch_size, "batch_size")
@@ -167,10 +186,7 @@ def to_dataset(x, y=None, batch_size=100, shuffle=True, binarize=None, seed=0):
         x = check_unit_interval(x, f"binarize={binarize!r}")
     x = binarize_static(x, seed) if binarize == "static" else x.astype(np.float32)
     y = None if y is None else labels(y, len(x), "y")
-    dataset = batched(x if y is None else (x, y), batch_size, shuffle=shuffle, seed=seed)
-    if binarize == "dynamic":
-        dataset = binarized_dynamically(dataset, seed, labelled=y is not None)
-    return dataset.prefetch(PREFETCH)
+    return (x if y is None else (x, y)), batch_size
 
 
 def load(source, split="train", batch_size=100, binarize=None, scale=True, seed=0):

@@ -95,19 +95,27 @@ def unpacked(data):
 
 def leading_examples(data, count):
     """Up to `count` examples x from the start of checked `fit` data, as numpy
-    [n, ...]: the rows of an array, or the x of a `tf.data.Dataset`'s first
-    batches; None for other inputs (a generator or `PyDataset`, which a
-    second pass could not replay)."""
+    [n, ...]: the rows of an array, or the x of the first batches of a
+    `tf.data.Dataset` or a `keras.utils.PyDataset` (whose batches are read by
+    index, so training reads them again); None for other inputs (a generator,
+    which a second pass could not replay)."""
     x = checks.first_of(data)
     if backend.is_dataset(x):
-        parts, seen = [], 0
-        for batch in x.take(count):
-            part = np.asarray(checks.first_of(tuple(batch) if isinstance(batch, (tuple, list)) else batch))
-            parts.append(part[:count - seen])
-            seen += len(parts[-1])
-            if seen >= count:
-                break
-        return np.concatenate(parts) if parts else None
+        return first_rows(x.take(count), count)
+    if isinstance(x, keras.utils.PyDataset):
+        return first_rows((x[i] for i in range(len(x))), count)
     if hasattr(x, "shape") and hasattr(x, "__getitem__"):
         return np.asarray(x[:count])
     return None
+
+
+def first_rows(batches, count):
+    """The first `count` rows of the x of `batches` (x or (x, ...) each), as numpy; None if there are none."""
+    parts, seen = [], 0
+    for batch in batches:
+        part = np.asarray(checks.first_of(tuple(batch) if isinstance(batch, (tuple, list)) else batch))
+        parts.append(part[:count - seen])
+        seen += len(parts[-1])
+        if seen >= count:
+            break
+    return np.concatenate(parts) if parts else None
