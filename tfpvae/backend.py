@@ -25,10 +25,12 @@ import importlib
 import importlib.util
 import sys
 
-import keras
-import numpy as np
-
 from tfpvae import startup
+
+startup.import_keras()
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
 
 NAME = keras.backend.backend()
 BACKENDS = ("tensorflow", "jax")

@@ -10,6 +10,7 @@ messages asked for). A failed import still raises its Python exception.
 """
 
 import contextlib
+import importlib
 import os
 import sys
 
@@ -30,15 +31,27 @@ def quiet_stderr():
 def import_tensorflow():
     """Imports TensorFlow, quietly unless it is already imported or
     TF_CPP_MIN_LOG_LEVEL is 0."""
+    quietly(lambda: importlib.import_module("tensorflow"), "tensorflow")
+
+
+def import_keras():
+    """Imports Keras, quietly as `import_tensorflow`: on the TensorFlow backend
+    importing Keras imports TensorFlow."""
+    quietly(lambda: importlib.import_module("keras"), "keras")
+
+
+def quietly(load, name):
+    """Runs `load` (an import of `name`) with descriptor 2 silenced, and lets
+    TensorFlow, where it was loaded, look for devices (which also writes lines)."""
     level = os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if "tensorflow" in sys.modules or level.strip() == "0":
-        import tensorflow  # noqa: F401
-
+    if name in sys.modules or level.strip() == "0":
+        load()
         return
+    loaded_before = "tensorflow" in sys.modules
     with quiet_stderr():
-        import tensorflow as tf
-
-        tf.config.list_physical_devices()
+        load()
+        if not loaded_before and "tensorflow" in sys.modules:
+            sys.modules["tensorflow"].config.list_physical_devices()
 
 
 class _NoTensorFlow:

@@ -18,10 +18,9 @@ second batch for the permutation).
 """
 
 import keras
-from tfpvae import backend
 from tfpvae.backend import tf, ps
 
-from tfpvae import checks
+from tfpvae import backend, checks
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss, Objective, weight
 
@@ -136,6 +135,11 @@ class FactorVae(Objective):
 
     def own_layer(self, latent_size):
         """The discriminator, made on the first call; a later call for another size is an error."""
+        if backend.is_jax:
+            raise NotImplementedError("the factor_vae objective trains its discriminator with a tf.GradientTape "
+                                      "inside the model's step, which needs the TensorFlow backend "
+                                      "(KERAS_BACKEND=tensorflow); on JAX, beta_tc penalizes the same total "
+                                      "correlation without a discriminator")
         if self.discriminator is None:
             self.discriminator = Discriminator(latent_size, self.options["discriminator_units"],
                                                self.options["discriminator_learning_rate"], name="discriminator")

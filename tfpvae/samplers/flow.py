@@ -13,7 +13,7 @@ per-coordinate spread.
 
 import keras
 import numpy as np
-from tfpvae.backend import tf, tfp
+from tfpvae.backend import tfp
 
 from tfpvae import checks, families
 from tfpvae.samplers.base import Sampler, standardization
@@ -41,28 +41,19 @@ class FlowDensity(keras.Model):
         initial = self.family.initial_params(latent_dim)
         self.params = self.add_weight(shape=initial.shape, initializer=keras.initializers.Constant(initial),
                                       name="params")
-        self.loss_mean = keras.metrics.Mean(name="loss")
         self.built = True
 
-    @property
-    def metrics(self):
-        return [self.loss_mean]
-
     def distribution(self):
-        flow = self.family.distribution(tf.convert_to_tensor(self.params), (self.latent_dim,))
+        flow = self.family.distribution(keras.ops.convert_to_tensor(self.params), (self.latent_dim,))
         return tfd.TransformedDistribution(flow, tfb.Chain([tfb.Shift(self.loc), tfb.Scale(self.scale)]))
 
     def call(self, z):
         return self.distribution().log_prob(z)
 
-    def train_step(self, data):
-        z, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        with tf.GradientTape() as tape:
-            loss = -tf.reduce_mean(self(z, training=True))
-        gradients = tape.gradient(loss, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
-        self.loss_mean.update_state(loss)
-        return {"loss": self.loss_mean.result()}
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """-mean log q(z) of a batch z, from `call`'s log-densities; Keras's step
+        differentiates it on every backend."""
+        return -keras.ops.mean(y_pred)
 
     def get_config(self):
         config = super().get_config()
