@@ -40,7 +40,6 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
 import tfpvae  # noqa: E402
 from tfpvae import data, plots  # noqa: E402

@@ -48,7 +48,6 @@ import sys
 import time
 
 import numpy as np
-
 from throughput import RESULT_PREFIX, epoch_timer, matmul_rate
 
 PIPELINES = ("per_example", "batch_then_map", "to_dataset", "numpy", "step", "per_example_numpy")

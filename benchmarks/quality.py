@@ -35,8 +35,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-
 import references  # noqa: E402
+
 import tfpvae  # noqa: E402
 from tfpvae import data  # noqa: E402
 

@@ -192,7 +192,6 @@ def test_under_jax_the_command_line_trains_evaluates_and_samples_without_tensorf
 # every reparameterized Gaussian draw comes from numpy's RandomState(0).
 FIXED_DRAWS = """
 import numpy as np
-from tfpvae import backend
 backend.normal = lambda shape, seed, dtype: np.random.RandomState(0).normal(size=tuple(int(d) for d in shape)).astype("float32")
 """
 

@@ -9,7 +9,6 @@ from sklearn.datasets import load_digits
 
 from tfpvae import data
 
-
 # --- writing real files --------------------------------------------------------------
 
 

@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
-from tfpvae import backend
-from tfpvae.backend import tf, tfp
-from tfpvae import evaluation
-from tfpvae.objectives import bounds
 from tests.test_export import small_vae
+from tfpvae import backend, evaluation
+from tfpvae.backend import tf, tfp
+from tfpvae.objectives import bounds
 
 tfd = tfp.distributions
 
 
+@pytest.mark.tensorflow
 def test_log_likelihood_signature_chunks_large_k():
     """Within one chunk the estimate is log_weights with the same seed, exactly;
     in chunks of 7 draws (k = 700) it agrees with the in-process estimate

@@ -40,8 +40,8 @@ import tfpvae
 from tfpvae import config as configs
 from tfpvae import data as tfdata
 from tfpvae import families, networks, runs, schedules
-from tfpvae.checks import FLOAT32_MAX
 from tfpvae.callbacks import KLWarmup
+from tfpvae.checks import FLOAT32_MAX
 
 # --- settings, counting, what a clear error is -----------------------------------
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+import tfpvae
 from tfpvae import backend
 from tfpvae.backend import tf
-import tfpvae
 from tfpvae.layers import DistributionHead
 from tfpvae.losses import NegativeLogLikelihood
 
@@ -46,6 +46,7 @@ def test_check_names_the_family_and_support_and_returns_good_targets():
         loss.check(np.array([2.0, -1.0]))
 
 
+@pytest.mark.tensorflow
 def test_eager_targets_outside_the_support_fail_before_training():
     model = count_model()
     model.compile(optimizer="adam", loss=NegativeLogLikelihood("poisson", event_shape=(1,)), run_eagerly=True)
@@ -57,6 +58,7 @@ def test_eager_targets_outside_the_support_fail_before_training():
         np.testing.assert_array_equal(old, np.asarray(new))
 
 
+@pytest.mark.tensorflow
 def test_graph_targets_outside_the_support_fail_at_the_first_batch():
     model = count_model()
     model.compile(optimizer="adam", loss=NegativeLogLikelihood("poisson", event_shape=(1,)), jit_compile=False)

@@ -5,8 +5,8 @@ import keras
 import numpy as np
 import pytest
 
-from tfpvae.backend import tf
 import tfpvae
+from tfpvae.backend import tf
 from tfpvae.data.feeding import fed_in_memory
 
 SMALL = {"name": "mlp", "units": [32]}
@@ -43,6 +43,7 @@ def test_same_seed_same_losses(digits):
     assert run() == run()
 
 
+@pytest.mark.tensorflow
 def test_fit_compiles_the_train_step_once(digits):
     """The fast path: one trace of the multi-step train function, reused for
     every execution of 32 steps (and a second trace at most for an epoch's
@@ -344,6 +345,7 @@ def test_the_optimizer_step_alone_compiles_with_xla_without_whole_step_xla(digit
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.tensorflow
 def test_fit_feeds_arrays_through_row_gathers(digits):
     """numpy arrays go through `data.batching`: 450 examples in batches of 100
     are 5 steps per epoch (the last one 50), as with Keras's array handling;

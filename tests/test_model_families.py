@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from tfpvae import backend
-from tfpvae.backend import tf, tfp
 import tfpvae
-from tfpvae import families
+from tfpvae import backend, families
+from tfpvae.backend import tf, tfp
 
 SMALL = {"name": "mlp", "units": [32]}
 GREY = load_digits().images[:300, :, :, None].astype(np.float32)
@@ -135,7 +134,7 @@ def test_sphere_and_discrete_latents_train_with_conv_networks_and_a_context(role
 def test_sphere_latents_lie_on_the_sphere_and_von_mises_fisher_turns_xla_off():
     vae, x = model_and_data("posterior", "von_mises_fisher")
     vae.compile()
-    assert vae.jit_auto is False and vae.jit_compile is False
+    assert backend.is_jax or (vae.jit_auto is False and vae.jit_compile is False)  # TF's XLA policy
     z = np.asarray(vae.encode(x[:5]).sample(3, seed=backend.seed_pair(1, 2)))
     np.testing.assert_allclose(np.linalg.norm(z, axis=-1), 1.0, atol=1e-5)
     sphere, _ = model_and_data("posterior", "power_spherical")
@@ -149,7 +148,7 @@ def test_discrete_vae_samples_decode_one_hot_codes():
     one-hot draws with the same seed, and not the relaxed draws."""
     vae, _ = model_and_data("posterior", "relaxed_categorical")
     seed = backend.seed_pair(0, 5)
-    prior_seed, _ = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    prior_seed, _ = tf.unstack(backend.split(seed, 2))
     codes = np.asarray(vae.prior_layer.family.draw(vae.prior(), 6, prior_seed))
     assert set(np.unique(codes)) == {0.0, 1.0} and np.all(codes.reshape(6, 2, 2).sum(-1) == 1)
     np.testing.assert_allclose(vae.sample(6, seed=5, mean=True), vae.decode(codes).mean(), rtol=1e-5)

@@ -1,8 +1,8 @@
 import keras
 import pytest
 
-from tfpvae.backend import tf
 from tfpvae import networks
+from tfpvae.backend import tf
 
 
 def test_mlp_defaults_follow_the_papers():

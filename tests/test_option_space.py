@@ -46,10 +46,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
 
-from tfpvae import backend
-from tfpvae.backend import tf
 import tfpvae
-from tfpvae import cli, conditioning, evaluation, families, objectives
+from tfpvae import backend, cli, conditioning, evaluation, families, objectives
+from tfpvae.backend import tf
 from tfpvae.families.levels import LevelsFamily
 
 ARGUMENTS = [name for name in inspect.signature(tfpvae.VAE.__init__).parameters if name not in ("self", "kwargs")]

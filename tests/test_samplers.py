@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from sklearn import mixture
 
-from tfpvae.backend import tf, tfp
 import tfpvae
 from tfpvae import evaluation, samplers
+from tfpvae.backend import tf, tfp
 
 tfd = tfp.distributions
 SMALL = {"encoder": {"name": "mlp", "units": [16]}, "decoder": {"name": "mlp", "units": [16]}}

@@ -10,7 +10,7 @@ import scipy.linalg
 from sklearn.datasets import load_digits
 
 from tfpvae import scores
-from tfpvae.scores import distances, features
+from tfpvae.scores import features
 
 
 def gaussian_sets(n, seed=0):

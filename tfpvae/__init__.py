@@ -10,10 +10,23 @@ TF_CPP_MIN_LOG_LEVEL is 0 (see `tfpvae.startup`).
 
 __version__ = "0.1.0"
 
-from tfpvae import backend  # noqa: E402,F401
-
-from tfpvae import (callbacks, data, disentanglement, evaluation, families, layers, losses,  # noqa: E402
-                    metrics, networks, objectives, plots, samplers, schedules, scores)
+from tfpvae import (  # noqa: E402
+                    backend,  # noqa: E402,F401
+                    callbacks,
+                    data,
+                    disentanglement,
+                    evaluation,
+                    families,
+                    layers,
+                    losses,
+                    metrics,
+                    networks,
+                    objectives,
+                    plots,
+                    samplers,
+                    schedules,
+                    scores,
+)
 from tfpvae.model import VAE  # noqa: E402
 
 __all__ = ["VAE", "callbacks", "data", "disentanglement", "evaluation", "families", "layers", "losses", "metrics",

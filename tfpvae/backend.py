@@ -100,6 +100,12 @@ def seed_pair(first, second=None):
     return tf.constant(pair, tf.int32)
 
 
+def next_seed(seed_generator):
+    """The next seed pair of a `keras.random.SeedGenerator`, as the backend's samplers take it."""
+    seed = seed_generator.next()
+    return seed if is_jax else tf.cast(seed, tf.int32)
+
+
 def fold_in(seed, data):
     """A new seed from `seed` and an integer `data` (TensorFlow's `stateless_fold_in` on TensorFlow)."""
     if is_jax:
@@ -125,6 +131,8 @@ def _key(seed):
     seed = jnp.asarray(seed)
     if jax.dtypes.issubdtype(seed.dtype, jax.dtypes.prng_key):
         return seed
+    if seed.ndim == 0:
+        return jax.random.key(seed)
     return jax.random.wrap_key_data(seed.astype(jnp.uint32))
 
 
@@ -150,7 +158,7 @@ def normal(shape, seed, dtype):
     if is_jax:
         import jax
 
-        return jax.random.normal(_key(tfp.random.sanitize_seed(seed)), tuple(shape), dtype)
+        return jax.random.normal(_key(seed), tuple(int(d) for d in shape), dtype)
     return tf.random.stateless_normal(shape, seed=tfp.random.sanitize_seed(seed), dtype=dtype, alg="philox")
 
 

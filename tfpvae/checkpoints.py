@@ -32,9 +32,9 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from tfpvae.backend import tensorflow as tf
 
 from tfpvae import backend, files
+from tfpvae.backend import tensorflow as tf
 
 KEEP = 2
 

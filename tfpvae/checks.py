@@ -5,6 +5,7 @@ import numbers
 
 import keras
 import numpy as np
+
 from tfpvae import backend
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)

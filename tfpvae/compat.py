@@ -16,8 +16,9 @@ documented `_sample_n` is not reached through a `TransformedDistribution`);
 the same test checks that `sample` still goes through it.
 """
 
-from tfpvae.backend import tensorflow as tf
 from keras.src.trainers import trainer as _keras_trainer
+
+from tfpvae.backend import tensorflow as tf
 
 
 def model_supports_jit(model):

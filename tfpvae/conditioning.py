@@ -14,10 +14,9 @@ sees z with c appended, [..., latent_dim + context_dim].
 
 import keras
 import numpy as np
-from tfpvae import backend
-from tfpvae.backend import tf, ps
 
-from tfpvae import checks
+from tfpvae import backend, checks
+from tfpvae.backend import ps, tf
 from tfpvae.checks import finite_float32, numeric_dtype
 
 

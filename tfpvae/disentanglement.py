@@ -51,9 +51,9 @@ Example:
 """
 
 import numpy as np
-from tfpvae.backend import tf
 
 from tfpvae import checks, evaluation
+from tfpvae.backend import tf
 from tfpvae.model import VAE
 
 # scikit-learn's estimators are imported where they are used, so that `import tfpvae` stays quick.

@@ -21,9 +21,9 @@ Johnson, "ELBO surgery", 2016), with marginals q(z_j) = 1/N sum_n q(z_j|x_n):
 import math
 
 import numpy as np
-from tfpvae import backend
-from tfpvae.backend import tf, tfp, ps
 
+from tfpvae import backend
+from tfpvae.backend import ps, tf, tfp
 from tfpvae.hierarchy import Chain
 from tfpvae.objectives import aggregate, bounds
 

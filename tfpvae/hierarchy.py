@@ -35,7 +35,6 @@ import functools
 import numbers
 
 from tfpvae.backend import tf, tfp
-
 from tfpvae.families.normal import DiagonalNormal
 
 tfd = tfp.distributions

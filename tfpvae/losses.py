@@ -2,8 +2,9 @@
 
 import keras
 import numpy as np
-from tfpvae.backend import tf
 
+from tfpvae import backend
+from tfpvae.backend import tf
 from tfpvae.layers.head import event_shape_tuple, family_for, log_prob, role_of
 
 
@@ -51,7 +52,7 @@ class NegativeLogLikelihood(keras.losses.Loss):
     - in a traced step it asserts the family's bounds, failing the first
       batch with `InvalidArgumentError` and the same text. XLA compiles
       assertions away, so with `jit_compile=True` (Keras's default on a GPU)
-      only `check` guards the data.
+      only `check` guards the data; so does a `jax.jit` step on JAX.
 
     Args:
       family: a family spec, as for `DistributionHead`.
@@ -82,9 +83,11 @@ class NegativeLogLikelihood(keras.losses.Loss):
         return y
 
     def call(self, y_true, y_pred):
-        if tf.executing_eagerly():
+        if not backend.is_symbolic(y_true):
             self.check(np.asarray(y_true))
             return -self.log_prob(y_true, y_pred)
+        if backend.is_jax:
+            return -self.log_prob(y_true, y_pred)  # a jax.jit step cannot stop on a value it computes
         message = (f"a target in this batch is outside the support of the {self.family.name} family, "
                    f"{self.family.support}")
         assertion = tf.debugging.Assert(in_support(self.family, y_true), [message])

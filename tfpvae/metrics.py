@@ -6,9 +6,9 @@
 """
 
 import keras
-from tfpvae.backend import tf, ps
 
 from tfpvae import checks
+from tfpvae.backend import ps, tf
 from tfpvae.layers import predictions
 from tfpvae.layers.head import distribution_from, event_shape_tuple, family_for, log_prob, role_of
 

@@ -4,15 +4,14 @@ import math
 
 import keras
 import numpy as np
-from tfpvae.backend import tf, ps
 
-from tfpvae import (backend, checks, conditioning, evaluation, hierarchy, networks, objectives, samplers,
-                    saved_model, trainers)
+from tfpvae import (backend, checks, conditioning, evaluation, hierarchy, networks, objectives, samplers, saved_model,
+                    trainers)
+from tfpvae.backend import ps, tf
 from tfpvae.data import feeding
 from tfpvae.layers import Likelihood, Posterior, Prior
 from tfpvae.metrics import Means
 from tfpvae.objectives import bounds
-
 
 # How many of the first examples given to `fit` set where p(x|z) starts (`VAE.initialize_from_data`).
 MARGINAL_EXAMPLES = 10000

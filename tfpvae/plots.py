@@ -3,8 +3,8 @@
 import math
 
 import numpy as np
-from tfpvae.backend import tfp
 
+from tfpvae.backend import tfp
 from tfpvae.files import atomic_path
 
 

@@ -30,10 +30,10 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from tfpvae.backend import tensorflow as tf
 
-from tfpvae import config as configs
 from tfpvae import backend, checks, data, disentanglement, files, locks, plots, run_sampling, schedules, startup
+from tfpvae import config as configs
+from tfpvae.backend import tensorflow as tf
 from tfpvae.callbacks import KLWarmup, StopOnNaN
 from tfpvae.checkpoints import RunCheckpoint
 from tfpvae.data.arrays import subset

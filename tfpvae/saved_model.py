@@ -33,9 +33,8 @@ point `reconstruct` decodes.
 
 import os
 
-from tfpvae.backend import tensorflow as tf
-
 from tfpvae import backend, checks, evaluation, files
+from tfpvae.backend import tensorflow as tf
 
 
 def export(vae, path, version=None, overwrite=False):

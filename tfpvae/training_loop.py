@@ -35,6 +35,7 @@ import inspect
 import math
 
 import keras
+
 from tfpvae.backend import tensorflow as tf
 
 # Planned training steps of a `fit` from which `jit_compile="auto"` uses XLA.

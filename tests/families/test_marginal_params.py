@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from tfpvae.backend import tf
 from tfpvae import families
+from tfpvae.backend import tf
 from tfpvae.families.bernoulli import MARGINAL_EPSILON
 from tfpvae.families.poisson import MIN_RATE
 

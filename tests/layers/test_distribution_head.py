@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+import tfpvae
 from tfpvae import backend
 from tfpvae.backend import tf, tfp
-import tfpvae
 from tfpvae.layers import DistributionHead
 
 tfd = tfp.distributions

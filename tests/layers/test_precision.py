@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from tfpvae.backend import tf
 import tfpvae
+from tfpvae.backend import tf
 from tfpvae.layers import DistributionHead, KLDivergence, Sample
 
 

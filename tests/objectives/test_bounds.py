@@ -116,7 +116,7 @@ def test_log_weight_sums_draw_chunk_by_chunk():
     (3, 3 and 1 draws) with the seed, then the seed folded with 3 and with 6;
     with one chunk they are the draws of one call with the seed."""
     seed = backend.seed_pair(4, 2)
-    fold = tf.random.experimental.stateless_fold_in
+    fold = backend.fold_in
     parts = [bounds.log_weights(posterior(), prior(), decode, X, count, chunk_seed)
              for count, chunk_seed in ((3, seed), (3, fold(seed, 3)), (1, fold(seed, 6)))]
     log_w = tf.concat(parts, axis=0)

@@ -4,10 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from tfpvae import backend
-from tfpvae.backend import tf, tfp
 import tfpvae
-from tfpvae import objectives
+from tfpvae import backend, objectives
+from tfpvae.backend import tf, tfp
 from tfpvae.objectives import Batch
 
 tfd = tfp.distributions

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+import tfpvae
 from tfpvae import backend
 from tfpvae.backend import tf, tfp
-import tfpvae
 from tfpvae.objectives import Batch
 
 tfd = tfp.distributions

@@ -7,7 +7,6 @@ import sys
 import keras
 import numpy as np
 
-from tfpvae.backend import tf
 import tfpvae
 
 SMALL = {"name": "mlp", "units": [16]}

@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import pytest
 
+import tfpvae
 from tfpvae import backend
 from tfpvae.backend import tf
-import tfpvae
 from tfpvae.objectives.factor_vae import Discriminator, permute_dims
 
 SMALL = {"name": "mlp", "units": [16]}

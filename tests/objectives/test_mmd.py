@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from tfpvae import backend
+from tfpvae import backend, objectives
 from tfpvae.backend import tf, tfp
-from tfpvae import objectives
 from tfpvae.objectives import Batch
 from tfpvae.objectives.mmd import mmd
 

@@ -34,17 +34,16 @@ an in-memory array) are shuffled with a fixed seed (0), then train is the first
 import pathlib
 
 import numpy as np
-from tfpvae.backend import tensorflow as tf
 
 from tfpvae import checks
-from tfpvae.data.arrays import (SPLITS, Arrays, Raw, check_unit_interval, labels, numeric, prepare,
-                                 read_digits, subset)
+from tfpvae.backend import tensorflow as tf
 from tfpvae.data import shapes
 from tfpvae.data.array_batches import ArrayBatches
+from tfpvae.data.arrays import SPLITS, Arrays, Raw, check_unit_interval, labels, numeric, prepare, read_digits, subset
 from tfpvae.data.batching import PREFETCH, batched
 from tfpvae.data.local import is_path, read_path
-from tfpvae.data.shapes import FactorSource, ShapesSource
 from tfpvae.data.pipeline_check import SlowPipelineWarning
+from tfpvae.data.shapes import FactorSource, ShapesSource
 from tfpvae.data.tfds import is_tfds_name, read_tfds
 
 BINARIZE = (None, "static", "dynamic")

@@ -10,7 +10,6 @@ import dataclasses
 
 import numpy as np
 
-
 SPLITS = ("train", "test")
 
 

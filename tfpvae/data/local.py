@@ -8,8 +8,8 @@ import zipfile
 import zlib
 
 import numpy as np
-from tfpvae.backend import tensorflow as tf
 
+from tfpvae.backend import tensorflow as tf
 from tfpvae.data.arrays import Raw, integer_divisor
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")

@@ -29,6 +29,7 @@ import time
 import warnings
 
 import keras
+
 from tfpvae.backend import tensorflow as tf
 
 BUFFER = 2         # batches the appended prefetch holds

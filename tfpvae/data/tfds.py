@@ -6,8 +6,8 @@ import urllib.parse
 import urllib.request
 
 import numpy as np
-from tfpvae.backend import tensorflow as tf
 
+from tfpvae.backend import tensorflow as tf
 from tfpvae.data.arrays import Raw
 from tfpvae.data.local import is_path
 

@@ -8,7 +8,8 @@ where its free parameters start.
 
 
 import numpy as np
-from tfpvae.backend import tf, tfp, ps
+
+from tfpvae.backend import ps, tf, tfp
 
 tfb = tfp.bijectors
 tfd = tfp.distributions

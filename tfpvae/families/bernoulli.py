@@ -1,13 +1,23 @@
 """Bernoulli likelihood with logits: p(x|z) = prod_i p_i^x_i (1 - p_i)^(1 - x_i)."""
 
 import numpy as np
-from tfpvae.backend import tf, tfp
 
+from tfpvae.backend import tf, tfp
 from tfpvae.families.independent import Independent
 
 tfd = tfp.distributions
 # Marginal means are kept this far from 0 and 1, so their logits stay finite.
 MARGINAL_EPSILON = 1e-3
+
+
+class LogitBernoulli(tfd.Bernoulli):
+    """TFP's Bernoulli, its log-density written with one softplus:
+    log p(x) = x l - softplus(l), equal to TFP's -x softplus(-l) - (1 - x) softplus(l)
+    (softplus(-l) = softplus(l) - l), which computes two."""
+
+    def _log_prob(self, x):
+        logits = self._logits_parameter_no_checks()
+        return tf.cast(x, logits.dtype) * logits - tf.nn.softplus(logits)
 
 
 class Bernoulli(Independent):
@@ -19,7 +29,7 @@ class Bernoulli(Independent):
     """
 
     roles = ("likelihood",)
-    distribution_class = tfd.Bernoulli
+    distribution_class = LogitBernoulli
     parameters = ("logits",)
     support = "[0, 1]"
     low, high = 0.0, 1.0
@@ -27,7 +37,7 @@ class Bernoulli(Independent):
     fits = "binary data in {0, 1}"
 
     def element(self, logits):
-        return tfd.Bernoulli(logits=logits, dtype=tf.float32)
+        return LogitBernoulli(logits=logits, dtype=tf.float32)
 
     def marginal_params(self, x):
         mean = np.clip(np.mean(x, axis=0, dtype=np.float64), MARGINAL_EPSILON, 1.0 - MARGINAL_EPSILON)

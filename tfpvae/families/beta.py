@@ -1,7 +1,6 @@
 """Beta likelihood: p(x) = x^(a-1) (1-x)^(b-1) / B(a, b) on the open interval (0, 1)."""
 
 from tfpvae.backend import tfp
-
 from tfpvae.families.independent import Independent
 
 tfd = tfp.distributions

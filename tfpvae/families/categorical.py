@@ -1,7 +1,6 @@
 """Categorical likelihood over 256 grey levels: one softmax per pixel."""
 
-from tfpvae.backend import tf, tfp, ps
-
+from tfpvae.backend import ps, tf, tfp
 from tfpvae.families.levels import LevelsFamily
 
 tfd = tfp.distributions

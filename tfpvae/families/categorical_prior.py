@@ -1,8 +1,7 @@
 """The prior of discrete latents: G groups of K categories, uniform or learned."""
 
-from tfpvae.backend import tf, tfp, ps
-
 from tfpvae import checks
+from tfpvae.backend import ps, tf, tfp
 from tfpvae.families.base import Family
 from tfpvae.families.relaxed_categorical import check_groups, grouped
 

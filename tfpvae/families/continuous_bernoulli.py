@@ -6,7 +6,6 @@ of grey levels.
 """
 
 from tfpvae.backend import tfp
-
 from tfpvae.families.independent import Independent
 
 tfd = tfp.distributions

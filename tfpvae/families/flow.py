@@ -6,9 +6,9 @@ pass. There is no closed-form KL to it: `kl="auto"` uses Monte Carlo.
 """
 
 import numpy as np
-from tfpvae.backend import tf, tfp
 
 from tfpvae import checks
+from tfpvae.backend import tf, tfp
 from tfpvae.families import made
 from tfpvae.families.base import Family
 

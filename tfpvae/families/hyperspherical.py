@@ -6,9 +6,8 @@ min_concentration come from d + 1 raw numbers (v, raw). Davidson et al.
 collapse onto the uniform distribution.
 """
 
-from tfpvae.backend import tf
-
 from tfpvae import checks
+from tfpvae.backend import tf
 from tfpvae.families.base import Family, constraint
 
 

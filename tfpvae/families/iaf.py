@@ -7,9 +7,9 @@ No closed-form KL exists: `kl="auto"` uses Monte Carlo.
 """
 
 import numpy as np
-from tfpvae.backend import tfp
 
 from tfpvae import checks
+from tfpvae.backend import tfp
 from tfpvae.families import made
 from tfpvae.families.independent import DEFAULT
 from tfpvae.families.normal import Normal

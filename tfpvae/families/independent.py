@@ -1,8 +1,7 @@
 """Families whose event is independent draws of one scalar TFP distribution."""
 
-from tfpvae.backend import tfp
-
 from tfpvae import checks
+from tfpvae.backend import tfp
 from tfpvae.families.base import MIN_SCALE, Family, constraint, unflatten
 
 tfd = tfp.distributions

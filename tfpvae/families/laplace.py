@@ -1,8 +1,8 @@
 """Laplace: sparse latents and robust reconstructions; loc and scale per element."""
 
 import numpy as np
-from tfpvae.backend import tfp
 
+from tfpvae.backend import tfp
 from tfpvae.families.base import inverse_softplus
 from tfpvae.families.independent import Independent
 

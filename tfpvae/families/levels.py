@@ -7,8 +7,8 @@ its log_prob is a proper log-probability (no density, no Jacobian).
 """
 
 import numpy as np
-from tfpvae.backend import tf, tfp
 
+from tfpvae.backend import tf, tfp
 from tfpvae.families.independent import Independent
 
 tfd = tfp.distributions

@@ -8,7 +8,6 @@ it quantizes is centered at mu - 1/2. mu = 255 * sigmoid(raw), s = 255 *
 """
 
 from tfpvae.backend import tf, tfp
-
 from tfpvae.families.base import constraint, unflatten
 from tfpvae.families.levels import LevelsFamily
 

@@ -6,9 +6,8 @@ quantized before mixing, so the mixture's log-mass is a stable logsumexp of
 the components' log-masses.
 """
 
-from tfpvae.backend import tf, tfp, ps
-
 from tfpvae import checks
+from tfpvae.backend import ps, tf, tfp
 from tfpvae.families.base import constraint
 from tfpvae.families.independent import DEFAULT
 from tfpvae.families.levels import LevelsFamily

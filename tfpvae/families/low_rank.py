@@ -6,9 +6,8 @@ S is a `tf.linalg.LinearOperatorLowRankUpdate` whose Woodbury capacitance is
 I + W^T W, well conditioned however small d gets.
 """
 
-from tfpvae.backend import tf, tfp, ps
-
 from tfpvae import checks
+from tfpvae.backend import ps, tf, tfp
 from tfpvae.families.base import MIN_SCALE, Family, constraint, over_event
 
 tfd = tfp.distributions

@@ -8,6 +8,7 @@ tf_keras layer and cannot live in a Keras 3 model.
 """
 
 import numpy as np
+
 from tfpvae.backend import tf, tfp
 
 tfb = tfp.bijectors

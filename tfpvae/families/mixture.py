@@ -1,9 +1,9 @@
 """Mixture of K diagonal Gaussians: p(z) = sum_k pi_k N(z; mu_k, diag(sigma_k^2))."""
 
 import numpy as np
-from tfpvae.backend import tf, tfp, ps
 
 from tfpvae import checks
+from tfpvae.backend import ps, tf, tfp
 from tfpvae.families.base import MIN_SCALE, Family
 from tfpvae.families.normal import Normal
 

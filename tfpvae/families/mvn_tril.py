@@ -1,8 +1,7 @@
 """Full-covariance Gaussian: N(loc, L L^T) with L lower triangular."""
 
-from tfpvae.backend import tf, tfp
-
 from tfpvae import checks
+from tfpvae.backend import tf, tfp
 from tfpvae.families.base import MIN_SCALE, Family, over_event
 
 tfd = tfp.distributions

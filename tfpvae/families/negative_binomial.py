@@ -1,7 +1,6 @@
 """Negative binomial likelihood: over-dispersed counts, total_count and logits per element."""
 
 from tfpvae.backend import tfp
-
 from tfpvae.families.independent import Independent
 
 tfd = tfp.distributions

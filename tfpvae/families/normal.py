@@ -3,9 +3,9 @@
 import math
 
 import numpy as np
-from tfpvae.backend import tf, tfp, ps
 
 from tfpvae import backend, checks
+from tfpvae.backend import ps, tf, tfp
 from tfpvae.families.base import constraint, inverse_softplus, unflatten
 from tfpvae.families.independent import DEFAULT, Independent
 

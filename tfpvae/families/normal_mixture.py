@@ -4,9 +4,8 @@ p(x) = sum_k pi_k N(x; mu_k, diag(sigma_k^2)), pi = softmax(logits),
 sigma_k = softplus(raw_k) + min_scale (Bishop, Mixture Density Networks, 1994).
 """
 
-from tfpvae.backend import tf, tfp, ps
-
 from tfpvae import checks
+from tfpvae.backend import ps, tf, tfp
 from tfpvae.families.base import Family, constraint
 
 tfd = tfp.distributions

@@ -1,8 +1,8 @@
 """Poisson likelihood: p(x) = rate^x exp(-rate) / x!, with log_rate from the decoder."""
 
 import numpy as np
-from tfpvae.backend import tfp
 
+from tfpvae.backend import tfp
 from tfpvae.families.independent import Independent
 
 tfd = tfp.distributions

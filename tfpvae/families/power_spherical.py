@@ -1,7 +1,6 @@
 """Power spherical posterior on the sphere (De Cao & Aziz, arXiv:2001.04856)."""
 
 from tfpvae.backend import tfp
-
 from tfpvae.families.hyperspherical import Hyperspherical
 
 tfd = tfp.distributions

@@ -15,9 +15,9 @@ for every lambda (the Gumbel-max trick).
 import math
 
 import numpy as np
-from tfpvae.backend import tf, tfp, ps
 
 from tfpvae import checks
+from tfpvae.backend import ps, tf, tfp
 from tfpvae.families.base import Family
 
 tfd = tfp.distributions

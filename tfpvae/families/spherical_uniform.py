@@ -1,7 +1,6 @@
 """The uniform prior on the unit sphere S^(d-1)."""
 
-from tfpvae.backend import tf, tfp, ps
-
+from tfpvae.backend import ps, tf, tfp
 from tfpvae.families.base import Family
 
 tfd = tfp.distributions

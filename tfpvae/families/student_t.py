@@ -1,9 +1,9 @@
 """Student's t: heavy tails; df, loc and scale per element."""
 
 import numpy as np
-from tfpvae.backend import tfp
 
 from tfpvae import checks
+from tfpvae.backend import tfp
 from tfpvae.families.base import constraint, inverse_softplus, unflatten
 from tfpvae.families.independent import DEFAULT, Independent
 

@@ -7,9 +7,9 @@ Monte Carlo.
 """
 
 import numpy as np
-from tfpvae.backend import tf, tfp
 
 from tfpvae import checks
+from tfpvae.backend import tf, tfp
 from tfpvae.families.base import Family
 
 tfd = tfp.distributions

@@ -1,7 +1,6 @@
 """von Mises-Fisher posterior on the sphere (Davidson et al., arXiv:1804.00891)."""
 
 from tfpvae.backend import tfp
-
 from tfpvae.families.hyperspherical import Hyperspherical
 
 tfd = tfp.distributions

@@ -1,8 +1,8 @@
 """Features -> the raw parameters of a distribution, for any Keras 3 model."""
 
 import keras
-from tfpvae.backend import tf, ps
 
+from tfpvae.backend import ps, tf
 from tfpvae.layers import predictions
 from tfpvae.layers.head import Head, distribution_from, width
 

@@ -16,9 +16,9 @@ import math
 
 import keras
 import numpy as np
-from tfpvae.backend import tf, ps
 
 from tfpvae import checks, families
+from tfpvae.backend import ps, tf
 
 HEAD_ROLES = ("likelihood", "posterior")
 

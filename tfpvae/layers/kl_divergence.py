@@ -1,9 +1,9 @@
 """A layer that adds KL(q || p) to the model's losses and passes q's parameters on."""
 
 import keras
-from tfpvae.backend import tf
 
-from tfpvae import checks, families
+from tfpvae import backend, checks, families
+from tfpvae.backend import tf
 from tfpvae.layers.head import check_width, distribution_from, event_shape_tuple, family_for, float32
 from tfpvae.layers.prior import Prior
 from tfpvae.objectives import bounds
@@ -79,7 +79,7 @@ class KLDivergence(keras.layers.Layer):
 
     def call(self, params):
         q = distribution_from(self.posterior_family, params, self.event_shape)
-        seed = tf.cast(self.seed_generator.next(), tf.int32)
+        seed = backend.next_seed(self.seed_generator)
         kl = divergence(q, self.prior_layer(), self.kl, self.num_samples, seed)
         self.add_loss(self.weight * tf.reduce_mean(kl))
         return params

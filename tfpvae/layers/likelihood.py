@@ -3,8 +3,8 @@
 import math
 
 import keras
-from tfpvae.backend import ps, tf
 
+from tfpvae.backend import ps, tf
 from tfpvae.layers.head import Head
 
 

@@ -1,9 +1,9 @@
 """The approximate posterior q(z|x) as a Keras layer."""
 
 import keras
-from tfpvae.backend import tf, ps
 
 from tfpvae import checks
+from tfpvae.backend import ps, tf
 from tfpvae.layers.head import Head
 
 

@@ -6,9 +6,8 @@ for each element of y separately (its marginal): exactly where the marginal
 has a quantile function in TFP, else from draws.
 """
 
+from tfpvae import backend, checks
 from tfpvae.backend import tf, tfp
-
-from tfpvae import checks
 
 tfd = tfp.distributions
 
@@ -55,7 +54,7 @@ def quantile(distribution, q, num_samples=1000, seed=0):
             return tf.cast(marginal.quantile(q), tf.float32)
         except NotImplementedError:
             pass
-    draws = tf.cast(distribution.sample(num_samples, seed=tf.constant([seed, 0], tf.int32)), tf.float32)
+    draws = tf.cast(distribution.sample(num_samples, seed=backend.seed_pair(seed, 0)), tf.float32)
     return tfp.stats.percentile(draws, 100.0 * q, axis=0, interpolation="nearest")
 
 

@@ -3,9 +3,9 @@
 import math
 
 import keras
-from tfpvae.backend import tf
 
 from tfpvae import checks, families
+from tfpvae.backend import tf
 from tfpvae.layers.head import float32
 
 

@@ -1,9 +1,9 @@
 """A layer that draws one y from the distribution its parameters describe."""
 
 import keras
-from tfpvae.backend import tf
 
-from tfpvae import checks
+from tfpvae import backend, checks
+from tfpvae.backend import tf
 from tfpvae.layers.head import check_width, distribution_from, event_shape_tuple, family_for, float32, role_of
 
 
@@ -44,7 +44,7 @@ class Sample(keras.layers.Layer):
         check_width("Sample", self.family, self.event_shape, params_shape)
 
     def call(self, params):
-        seed = tf.cast(self.seed_generator.next(), tf.int32)
+        seed = backend.next_seed(self.seed_generator)
         draw = distribution_from(self.family, params, self.event_shape).sample(seed=seed)
         return tf.cast(draw, tf.float32)
 

@@ -11,9 +11,8 @@ import dataclasses
 import inspect
 from typing import Callable, Optional
 
-from tfpvae.backend import tf
-
 from tfpvae import checks
+from tfpvae.backend import tf
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,9 +8,8 @@ batch (see `tfpvae.objectives.aggregate`). With alpha = beta = gamma = 1 the
 loss is the negative Monte Carlo ELBO.
 """
 
-from tfpvae.backend import tf, ps
-
 from tfpvae import checks
+from tfpvae.backend import ps, tf
 from tfpvae.objectives import aggregate, bounds
 from tfpvae.objectives.base import Loss, Objective, weight
 

@@ -17,8 +17,7 @@ import math
 import numbers
 
 from tfpvae import backend
-from tfpvae.backend import tf, tfp, ps
-
+from tfpvae.backend import ps, tf, tfp
 from tfpvae.hierarchy import Chain
 
 tfd = tfp.distributions

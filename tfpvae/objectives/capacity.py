@@ -7,9 +7,8 @@ with t the optimizer's step count (`Batch.step`): the KL is held near a
 capacity C_t that grows linearly from 0 to C over T steps.
 """
 
-from tfpvae.backend import tf, ps
-
 from tfpvae import checks
+from tfpvae.backend import ps, tf
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss, Objective, weight
 

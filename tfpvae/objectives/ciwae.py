@@ -7,7 +7,6 @@ Monte Carlo ELBO, beta = 0 the IWAE bound.
 """
 
 from tfpvae.backend import tf
-
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss, Objective, weight
 

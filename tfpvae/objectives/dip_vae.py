@@ -9,8 +9,7 @@ with q(z|x) = N(mu(x), Sigma(x)) and C, over the batch's x,
     DIP-VAE-II:  C = E_x[Sigma(x)] + Cov_x[mu(x)]   (the covariance of q(z))
 """
 
-from tfpvae.backend import tf, tfp, ps
-
+from tfpvae.backend import ps, tf, tfp
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss, Objective, weight
 

@@ -14,7 +14,6 @@ encoder gradient is exactly zero.
 """
 
 from tfpvae.backend import tf
-
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss, Objective
 

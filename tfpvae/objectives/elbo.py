@@ -7,7 +7,6 @@ see `bounds.kl_form`) or, with free bits lambda, sum_g max(lambda_g, E_batch[KL_
 """
 
 from tfpvae.backend import tf
-
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss, Objective, weight
 

@@ -18,9 +18,9 @@ second batch for the permutation).
 """
 
 import keras
-from tfpvae.backend import tf, ps
 
 from tfpvae import backend, checks
+from tfpvae.backend import ps, tf
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss, Objective, weight
 

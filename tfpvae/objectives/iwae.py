@@ -6,7 +6,6 @@ with beta = 1 the bound on log p(x) that tightens as L grows; loss = -mean_x IWA
 """
 
 from tfpvae.backend import tf
-
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss, Objective, weight
 

@@ -6,9 +6,8 @@ M independent IWAE_K bounds averaged: M = 1 is the IWAE bound, K = 1 the
 Monte Carlo ELBO with M draws.
 """
 
-from tfpvae.backend import tf, ps
-
 from tfpvae import checks
+from tfpvae.backend import ps, tf
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss, Objective
 

@@ -15,10 +15,8 @@ bandwidth s. alpha = 1 drops the KL term: the MMD-VAE, or WAE-MMD with a
 stochastic encoder.
 """
 
-from tfpvae import backend
-from tfpvae.backend import tf, ps
-
-from tfpvae import checks
+from tfpvae import backend, checks
+from tfpvae.backend import ps, tf
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss, Objective, weight
 

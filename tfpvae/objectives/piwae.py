@@ -7,7 +7,6 @@ signal-to-noise ratio as K grows.
 """
 
 from tfpvae.backend import tf
-
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss
 from tfpvae.objectives.miwae import Miwae, group_bounds

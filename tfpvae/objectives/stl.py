@@ -12,7 +12,6 @@ z, so each draw's encoder gradient is exactly zero.
 """
 
 from tfpvae.backend import tf
-
 from tfpvae.objectives import bounds
 from tfpvae.objectives.base import Loss, Objective, weight
 

@@ -16,9 +16,9 @@ import json
 from pathlib import Path
 
 import numpy as np
-from tfpvae.backend import tf
 
-from tfpvae import checks, files
+from tfpvae import backend, checks, files
+from tfpvae.backend import tf
 
 CONFIG, WEIGHTS = "sampler.json", "weights.npz"
 
@@ -83,8 +83,7 @@ class Sampler:
         n = checks.positive_int(n, "n")
         seed = checks.seed(seed)
         self.check_fitted()
-        pair = (tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int32) if seed is None
-                else tf.constant([0, seed], tf.int32))
+        pair = backend.seed_pair(int(np.random.randint(2**31 - 1)) if seed is None else seed)
         return np.asarray(self.draw(n, pair), np.float32)
 
     def log_prob(self, z):

@@ -13,9 +13,9 @@ per-coordinate spread.
 
 import keras
 import numpy as np
-from tfpvae.backend import tfp
 
 from tfpvae import checks, families
+from tfpvae.backend import tfp
 from tfpvae.samplers.base import Sampler, standardization
 
 tfd = tfp.distributions

@@ -8,10 +8,10 @@ EM is scikit-learn's `GaussianMixture`; the fitted mixture is a TFP
 """
 
 import numpy as np
-from tfpvae.backend import tfp
 from sklearn import mixture
 
 from tfpvae import checks
+from tfpvae.backend import tfp
 from tfpvae.samplers.base import Sampler
 
 tfd = tfp.distributions

@@ -13,10 +13,9 @@ function of z), a lower bound in expectation.
 
 import keras
 import numpy as np
-from tfpvae import backend
-from tfpvae.backend import tf, ps
 
-from tfpvae import checks, evaluation
+from tfpvae import backend, checks, evaluation
+from tfpvae.backend import ps, tf
 from tfpvae.samplers.base import Sampler, standardization
 
 
@@ -82,7 +81,7 @@ class TwoStage(Sampler):
     def log_prob_tensor(self, z):
         shape = ps.shape(z)[:-1]
         s = tf.reshape((z - self.loc) / self.scale, [-1, self.latent_dim])
-        seed = tf.constant([1, self.options["seed"]], tf.int32)
+        seed = backend.seed_pair(1, self.options["seed"])
         log_ps = evaluation.log_likelihood(self.inner, s, None, self.options["num_samples"], seed)
         return tf.reshape(log_ps, shape) - tf.reduce_sum(tf.math.log(self.scale))
 

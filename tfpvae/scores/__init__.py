@@ -8,8 +8,7 @@ and the networks that give the features.
     tfpvae.scores.precision_recall(a, b, k=3)   # {"precision": ..., "recall": ...}
 """
 
-from tfpvae.scores.distances import (frechet_distance, gaussian_frechet, kernel_distance, precision_recall,
-                                     summary)
+from tfpvae.scores.distances import frechet_distance, gaussian_frechet, kernel_distance, precision_recall, summary
 from tfpvae.scores.features import (classifier_features, inception_features, inception_network, inception_weights,
                                     train_classifier)
 

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from tfpvae.backend import tf
 
 from tfpvae import checks
+from tfpvae.backend import tf
 
 INCEPTION_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
                  "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5")

@@ -14,8 +14,6 @@ import jax
 import keras
 import numpy as np
 
-from tfpvae import backend
-
 
 class Trainer:
     """The JAX half of `tfpvae.VAE`."""

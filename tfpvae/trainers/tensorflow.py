@@ -2,10 +2,9 @@
 the optimizer's step compiled by XLA, the XLA loop (`tfpvae.training_loop`),
 `tf.distribute` replicas, and `tf.function` for evaluation."""
 
-import keras
 import tensorflow as tf
 
-from tfpvae import compat, training_loop
+from tfpvae import backend, compat, training_loop
 
 
 class Trainer(training_loop.XLATraining):
@@ -17,7 +16,7 @@ class Trainer(training_loop.XLATraining):
         Under a `tf.distribute` strategy each replica folds in its index, so
         replicas draw different z for their different examples.
         """
-        seed = tf.cast(self.seed_generator.next(), tf.int32)
+        seed = backend.next_seed(self.seed_generator)
         context = tf.distribute.get_replica_context()
         if context is not None and context.num_replicas_in_sync > 1:
             seed = tf.random.experimental.stateless_fold_in(seed, context.replica_id_in_sync_group)
