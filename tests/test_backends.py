@@ -8,9 +8,11 @@ imported); the child's script is written to a file and prints one JSON line.
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -192,6 +194,7 @@ def test_under_jax_the_command_line_trains_evaluates_and_samples_without_tensorf
 # every reparameterized Gaussian draw comes from numpy's RandomState(0).
 FIXED_DRAWS = """
 import numpy as np
+from tfpvae import backend
 backend.normal = lambda shape, seed, dtype: np.random.RandomState(0).normal(size=tuple(int(d) for d in shape)).astype("float32")
 """
 
@@ -218,3 +221,42 @@ def test_one_step_takes_the_same_gradients_on_both_backends(objective, digits, t
     for ours, theirs in zip(*steps):
         np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-3, atol=1e-5)
     assert any(np.abs(np.asarray(g)).max() > 1e-4 for g in steps[0])
+
+
+def test_under_jax_data_parallel_training_spans_two_devices(digits, tmp_path):
+    """Keras's `DataParallel`, JAX's engine for several devices, on two logical CPU devices."""
+    np.save(tmp_path / "x.npy", digits[:400])
+    found = run_child(tmp_path, """
+        import os
+        os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+        import json, jax, keras, numpy as np, tfpvae
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=jax.devices()))
+        x = np.load("x.npy")
+        vae = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=2, seed=1)
+        vae.compile(optimizer="adam")
+        loss = vae.fit(x, epochs=3, batch_size=50, verbose=0).history["loss"]
+        print(json.dumps({"devices": len(jax.devices()), "loss": loss,
+                          "weights_on": len(vae.trainable_variables[0].value.sharding.device_set),
+                          "log_px": float(vae.log_likelihood(x[:20], num_samples=20).mean())}))
+    """, "jax", block_tensorflow=True)
+    assert found["devices"] == 2 and found["weights_on"] == 2
+    assert found["loss"][-1] < found["loss"][0]
+    assert -64 * np.log(2) < found["log_px"] < 0
+
+
+@pytest.mark.tensorflow
+def test_a_run_trained_on_jax_exports_the_saved_model_of_its_model_file(digits, tmp_path):
+    """`tfpvae --backend jax train`, then `tfpvae --backend jax export` (which exports
+    on TensorFlow in a child process): the SavedModel reconstructs as the run's
+    model file does, loaded here on TensorFlow."""
+    command = shutil.which("tfpvae", path=str(Path(sys.executable).parent)) or "tfpvae"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    for args in (["train", "--epochs", "2", "--output", "run"], ["export", "run", "export"]):
+        result = subprocess.run([command, "--backend", "jax", *args], capture_output=True, text=True, env=env,
+                                cwd=tmp_path, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith(str(tmp_path / "export"))
+    tf = backend.tensorflow
+    served = tf.saved_model.load(str(tmp_path / "export")).signatures["reconstruct"](x=tf.constant(digits[:10]))
+    expected = keras.models.load_model(tmp_path / "run" / "model.keras").predict(digits[:10], verbose=0)
+    np.testing.assert_allclose(served["reconstruction"].numpy(), expected, rtol=1e-5, atol=1e-6)
