@@ -260,3 +260,14 @@ def test_a_run_trained_on_jax_exports_the_saved_model_of_its_model_file(digits, 
     served = tf.saved_model.load(str(tmp_path / "export")).signatures["reconstruct"](x=tf.constant(digits[:10]))
     expected = keras.models.load_model(tmp_path / "run" / "model.keras").predict(digits[:10], verbose=0)
     np.testing.assert_allclose(served["reconstruction"].numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_tf_data_dataset_trains_evaluates_and_predicts_on_either_backend(digits):
+    """Where TensorFlow is installed, `fit` reads a `tf.data.Dataset` on JAX as on TensorFlow."""
+    vae = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=2, seed=1)
+    vae.compile(optimizer="adam")
+    dataset = tfpvae.data.to_dataset(digits[:500], batch_size=50)
+    loss = vae.fit(dataset, epochs=3, verbose=0, validation_data=digits[500:600]).history["loss"]
+    assert loss[-1] < loss[0]
+    assert np.isfinite(vae.evaluate(dataset, verbose=0, return_dict=True)["loss"])
+    assert vae.predict(dataset, verbose=0).shape == (500, 8, 8, 1)

@@ -2,13 +2,19 @@
 
 Each is reached only through this module, and tests/test_compat.py fails
 loudly if one disappears. Checked against Keras 3.15, TensorFlow 2.21 and
-TensorFlow Probability 0.25.
+TensorFlow Probability 0.26.0.dev20261027 (tfp-nightly).
 
 - `keras.src.trainers.trainer.model_supports_jit`: Keras's own test of
   whether XLA can compile a model's step (every layer's `supports_jit`, op
   determinism off, and its platform guards).
 - `tf.distribute.MultiWorkerMirroredStrategy.extended._in_multi_worker_mode`:
   whether the strategy spans several workers (Keras's TF trainer reads it too).
+
+`tfpvae.backend` reaches two modules of TFP's that are internal: `prefer_static`
+(shape arithmetic that stays static where shapes are known, which `jax.jit`
+needs) and, on JAX, the TensorFlow-shaped array API TFP's JAX substrate runs
+on (`tensorflow_probability.python.internal.backend.jax`). The TFP build is
+pinned (pyproject.toml) and the whole suite exercises both on each backend.
 
 `tfpvae.families.normal.DiagonalNormal` overrides TFP's sampling hook
 `_call_sample_n`, the method TFP's `Distribution.sample` dispatches to (its
