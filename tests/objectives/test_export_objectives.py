@@ -14,6 +14,7 @@ CATALOGUE = ("capacity", "beta_tc", "mmd", "miwae", "ciwae", "piwae", "factor_va
 CHILD = r"""
 import json, sys
 import numpy as np
+import tensorflow as tf
 
 x = np.load(sys.argv[1])
 out = {}
