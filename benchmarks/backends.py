@@ -45,6 +45,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from throughput import schedule  # (round, fit, what): each round rotates the order of what
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "shared" / "data" / "mnist.npz"
@@ -90,21 +91,17 @@ def prepare_data(path, examples, folder):
     return out, description
 
 
-def schedule(what, fits, rounds):
-    """(round, fit size, what) in run order: each round rotates the order of `what`."""
-    order = []
-    for r in range(rounds):
-        shift = r % len(what)
-        rotated = what[shift:] + what[:shift]
-        order += [(r, fit, name) for fit in fits for name in rotated]
-    return order
-
-
 def run_worker(spec):
     """One measurement in a fresh Python process with the backend `spec` needs; its result dict."""
-    env = {**os.environ, "KERAS_BACKEND": WHAT[spec["what"]], "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return run_script_worker(__file__, spec, WHAT[spec["what"]])
+
+
+def run_script_worker(script, spec, keras_backend):
+    """`script --worker SPEC` in a fresh Python process on `keras_backend`: the dict
+    it prints after RESULT_PREFIX, with the load average before and after."""
+    env = {**os.environ, "KERAS_BACKEND": keras_backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
     load_before = os.getloadavg()
-    done = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", json.dumps(spec)],
+    done = subprocess.run([sys.executable, os.path.abspath(script), "--worker", json.dumps(spec)],
                           capture_output=True, text=True, env=env)
     lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     if done.returncode != 0 or not lines:

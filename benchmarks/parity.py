@@ -40,14 +40,12 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-
-from backends import NoTensorFlow, processor, tfp_version
+from backends import RESULT_PREFIX, NoTensorFlow, processor, run_script_worker, tfp_version
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "shared" / "data" / "mnist.npz"
@@ -55,7 +53,6 @@ BACKENDS = ("tensorflow", "jax")
 MLP = {"name": "mlp", "units": [200, 200], "activation": "tanh"}
 LATENT, BATCH, LEARNING_RATE = 50, 100, 1e-3
 TARGET = 0.3  # nats: |log p(x) on JAX - log p(x) on TensorFlow|
-RESULT_PREFIX = "RESULT "
 
 
 # --- command line --------------------------------------------------------------------------
@@ -90,16 +87,7 @@ def schedule(seeds):
 
 def run_worker(spec):
     """One training run in a fresh Python process on spec["backend"]; its result dict."""
-    env = {**os.environ, "KERAS_BACKEND": spec["backend"], "TF_CPP_MIN_LOG_LEVEL": "2"}
-    load_before = os.getloadavg()
-    done = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", json.dumps(spec)],
-                          capture_output=True, text=True, env=env)
-    lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
-    if done.returncode != 0 or not lines:
-        sys.stderr.write(done.stderr[-4000:])
-        raise RuntimeError(f"worker failed (exit {done.returncode}): {spec}")
-    return {**json.loads(lines[-1][len(RESULT_PREFIX):]), "load_before": load_before,
-            "load_after": os.getloadavg()}
+    return run_script_worker(__file__, spec, spec["backend"])
 
 
 def main(argv=None):
