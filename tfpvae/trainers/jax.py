@@ -61,19 +61,20 @@ class Trainer:
 
     def test_step(self, state, data):
         trainable, non_trainable, metric_values = state
-        mapping = [*zip(self.trainable_variables, trainable), *zip(self.non_trainable_variables, non_trainable)]
-        with keras.StatelessScope(state_mapping=mapping) as scope:
-            result = self._loss(*self._split(data))
-        non_trainable = [scope.get_current_value(v) for v in self.non_trainable_variables]
+        result, non_trainable = self._with_values(trainable, non_trainable, lambda: self._loss(*self._split(data)))
         logs, metric_values = self._stateless_record(metric_values, result.value, result.metrics)
         return logs, (trainable, non_trainable, metric_values)
 
     def predict_step(self, state, data):
-        trainable, non_trainable = state
+        return self._with_values(*state, lambda: self._predict_batch(data))
+
+    def _with_values(self, trainable, non_trainable, fn):
+        """fn() with the model's variables at these values; its result and the
+        non-trainable values it leaves (the seed generator's state)."""
         mapping = [*zip(self.trainable_variables, trainable), *zip(self.non_trainable_variables, non_trainable)]
         with keras.StatelessScope(state_mapping=mapping) as scope:
-            outputs = self._predict_batch(data)
-        return outputs, [scope.get_current_value(v) for v in self.non_trainable_variables]
+            result = fn()
+        return result, [scope.get_current_value(v) for v in self.non_trainable_variables]
 
     def compile(self, optimizer="adam", steps_per_execution=32, jit_compile="auto", jit_update=None, **kwargs):
         """Keras's `compile`. `jit_compile` "auto" (the default) and True compile
