@@ -163,12 +163,21 @@ def calibrate(row, train, batch_size, seed):
     (after a first, compiling epoch on 320 batches)."""
     vae = model(row, seed)
     vae.compile(optimizer=keras.optimizers.Adam(1e-3, epsilon=1e-4))
-    vae.fit(data.to_dataset(train[:batch_size * 320], batch_size=batch_size, binarize="dynamic", seed=seed),
-            epochs=1, verbose=0)
+    vae.fit(batches(train[:batch_size * 320], batch_size, seed), epochs=1, verbose=0)
     x = train[:30000]
     start = time.perf_counter()
-    vae.fit(data.to_dataset(x, batch_size=batch_size, binarize="dynamic", seed=seed), epochs=1, verbose=0)
+    vae.fit(batches(x, batch_size, seed), epochs=1, verbose=0)
     return len(x) / (time.perf_counter() - start)
+
+
+def batches(x, batch_size, seed, epoch=0):
+    """x's batches binarized afresh every epoch, from `epoch` on: by tf.data on TensorFlow, by numpy
+    (`tfpvae.data.to_batches`) on JAX."""
+    if keras.backend.backend() == "tensorflow":
+        return data.to_dataset(x, batch_size=batch_size, binarize="dynamic", seed=seed)
+    feed = data.to_batches(x, batch_size=batch_size, binarize="dynamic", seed=seed)
+    feed.start_at(epoch)
+    return feed
 
 
 def settings(args, train):
@@ -201,7 +210,8 @@ def machine():
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     return {"cpu": cpu, "cores": os.cpu_count(), "load_average": os.getloadavg(), "python": platform.python_version(),
-            "tensorflow": tf.__version__, "keras": keras.__version__, "tfpvae": tfpvae.__version__}
+            "backend": keras.backend.backend(), "tensorflow": tf.__version__, "keras": keras.__version__,
+            "tfpvae": tfpvae.__version__}
 
 
 def train(args):
@@ -237,7 +247,7 @@ def fit(vae, run_dir, config, train_x, test):
     if budget.seconds and curve.seconds >= budget.seconds:
         print(f"{run_dir}: the time budget ({budget.seconds} s) is spent; evaluating", flush=True)
     else:
-        dataset = data.to_dataset(train_x, batch_size=config["batch_size"], binarize="dynamic", seed=config["seed"])
+        dataset = batches(train_x, config["batch_size"], config["seed"], start)
         vae.fit(dataset, epochs=config["epochs"], initial_epoch=start, verbose=0,
                 callbacks=[Timer(), StopOnNaN(), curve, checkpoint, budget])
     done = len(checkpoint.history.get("train_seconds", []))

@@ -262,6 +262,23 @@ def test_a_run_trained_on_jax_exports_the_saved_model_of_its_model_file(digits, 
     np.testing.assert_allclose(served["reconstruction"].numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
+def test_under_jax_tensorflow_imported_before_tfpvae_leaves_it_working(tmp_path):
+    found = run_child(tmp_path, """
+        import json
+        import numpy as np
+        import tensorflow as tf
+        import tfpvae
+        vae = tfpvae.VAE(event_shape=(4,), latent_dim=2, seed=0)
+        vae.compile(optimizer="adam")
+        loss = vae.fit(np.full((20, 4), 0.5, "float32"), epochs=1, verbose=0).history["loss"][-1]
+        print(json.dumps({"backend": tfpvae.backend.NAME, "loss": float(loss),
+                          "tensor": float(tf.reduce_sum(tf.ones(3)))}))
+    """, "jax")
+    assert found["backend"] == "jax"
+    assert np.isfinite(found["loss"])
+    assert found["tensor"] == 3.0
+
+
 def test_a_tf_data_dataset_trains_evaluates_and_predicts_on_either_backend(digits):
     """Where TensorFlow is installed, `fit` reads a `tf.data.Dataset` on JAX as on TensorFlow."""
     vae = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=2, seed=1)

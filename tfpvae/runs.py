@@ -261,6 +261,8 @@ def fit(vae, run_dir, train_data, validation, training, verbose):
               f"random state (written by an older tfpvae), so draws of z differ from an uninterrupted run")
     elif start:
         print(f"resuming {run_dir} from epoch {start + 1}")
+    if hasattr(train_data, "start_at"):  # numpy batches draw each epoch's order and binarization from its number
+        train_data.start_at(start)
     callbacks = [guard, checkpoint]
     if training["warmup_epochs"]:
         callbacks.insert(0, KLWarmup(epochs=training["warmup_epochs"]))

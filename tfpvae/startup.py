@@ -67,7 +67,12 @@ class _NoTensorFlow:
 def without_tensorflow():
     """Imports made inside find TensorFlow missing: TFP's JAX substrate imports
     TensorFlow where it is installed, only to copy its docstrings, which costs
-    seconds and TensorFlow's start-up lines for nothing on JAX."""
+    seconds and TensorFlow's start-up lines for nothing on JAX. Where TensorFlow
+    is imported already, imports go on as usual (TFP then loads `tf_keras`,
+    which imports parts of TensorFlow)."""
+    if "tensorflow" in sys.modules:
+        yield
+        return
     finder = _NoTensorFlow()
     sys.meta_path.insert(0, finder)
     try:

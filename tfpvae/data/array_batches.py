@@ -46,7 +46,7 @@ class ArrayBatches(keras.utils.PyDataset):
         rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
         x, *rest = (array[rows] for array in self.arrays)
         if self.binarize:
-            draw = np.random.default_rng([self.seed, self.epoch, index, 1]).uniform(size=x.shape)
+            draw = np.random.default_rng([self.seed, self.epoch, index, 1]).random(x.shape, dtype=np.float32)
             x = (draw < x).astype(np.float32)
         return (x, *rest) if rest else x
 
