@@ -285,8 +285,8 @@ def beta_vae_score(vae, source, num_train=10000, num_eval=5000, batch_size=BATCH
     Args:
       vae: a `tfpvae.VAE` or a function from images to codes (`representation`).
       source: a `tfpvae.data.FactorSource`.
-      num_train, num_eval: training and evaluation points (Locatello et al.:
-        10,000 and 5,000).
+      num_train: training points (Locatello et al.: 10,000).
+      num_eval: evaluation points (Locatello et al.: 5,000).
       batch_size: pairs per point (64).
       seed: seed of every draw.
 
@@ -334,7 +334,8 @@ def factor_vae_score(vae, source, num_train=10000, num_eval=5000, batch_size=BAT
     Args:
       vae: a `tfpvae.VAE` or a function from images to codes (`representation`).
       source: a `tfpvae.data.FactorSource`.
-      num_train, num_eval: training and evaluation points (10,000 and 5,000).
+      num_train: training points (10,000).
+      num_eval: evaluation points (5,000).
       batch_size: codes per point (64).
       num_variance: points of the global variance estimate (10,000).
       seed: seed of every draw.

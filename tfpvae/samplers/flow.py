@@ -28,8 +28,11 @@ class FlowDensity(keras.Model):
 
     Args:
       latent_dim: size of z.
-      steps, hidden, seed: the `flow` prior family's options.
-      loc, scale: the standardization, lists of latent_dim floats.
+      steps: the `flow` prior family's `steps`.
+      hidden: the `flow` prior family's `hidden`.
+      seed: the `flow` prior family's `seed`.
+      loc: the standardization's shift, a list of latent_dim floats.
+      scale: the standardization's scale, a list of latent_dim floats.
     """
 
     def __init__(self, latent_dim, steps=4, hidden=64, seed=0, loc=None, scale=None, **kwargs):
@@ -69,7 +72,9 @@ class Flow(Sampler):
       latent_dim: size of z.
       steps: number of MAF steps (the order of z reversed between them).
       hidden: hidden units of each step's MADE network.
-      epochs, batch_size, learning_rate: its training by Adam on the codes.
+      epochs: passes of its training by Adam on the codes.
+      batch_size: codes per step of its training.
+      learning_rate: Adam's learning rate.
       seed: seed of the networks' starting weights and of the shuffling.
 
     Example:

@@ -26,7 +26,9 @@ class TwoStage(Sampler):
       latent_dim: size of z.
       inner_dim: size of the second VAE's latent u (None: latent_dim).
       units: hidden units of its MLP encoder and decoder.
-      epochs, batch_size, learning_rate: its training by Adam on the codes.
+      epochs: passes of its training by Adam on the codes.
+      batch_size: codes per step of its training.
+      learning_rate: Adam's learning rate.
       mean: draw z as the decoder's mean at u ~ N(0, I), as Dai & Wipf do
         (True), or z ~ p(z|u), the draws whose density `log_prob` estimates
         (False). The mean shrinks the draws' spread where the second VAE's

@@ -44,7 +44,8 @@ def frechet_distance(features_a, features_b):
     """The Frechet distance (FID on Inception features) of two feature sets.
 
     Args:
-      features_a, features_b: numpy [N_a, D] and [N_b, D], N >= 2.
+      features_a: numpy [N_a, D], N_a >= 2.
+      features_b: numpy [N_b, D], N_b >= 2.
 
     Returns:
       A float >= 0 (0 for sets with equal means and covariances).
@@ -89,7 +90,8 @@ def kernel_distance(features_a, features_b, subsets=100, subset_size=1000, seed=
     a and b come from the same distribution, so it can be negative.
 
     Args:
-      features_a, features_b: numpy [N_a, D] and [N_b, D], N >= 2.
+      features_a: numpy [N_a, D], N_a >= 2.
+      features_b: numpy [N_b, D], N_b >= 2.
       subsets: number of subset pairs.
       subset_size: rows per subset at most.
       seed: seed of the subsets.

@@ -138,7 +138,9 @@ def train_classifier(x, y, epochs=10, batch_size=128, feature_dim=128, learning_
     Args:
       x: images [N, H, W, C] or vectors [N, D].
       y: integer labels [N] in [0, classes).
-      epochs, batch_size, learning_rate: its training by Adam.
+      epochs: passes of its training by Adam.
+      batch_size: examples per step of its training.
+      learning_rate: Adam's learning rate.
       feature_dim: size of the features.
       seed: seed of its starting weights.
       validation_data: (x, y) reported on by `fit`.
