@@ -34,6 +34,7 @@ def parser():
                       help="Keras backend to run on (default: KERAS_BACKEND, else Keras's configured one); "
                            "set before Keras is imported by the `tfpvae` command")
     commands = main.add_subparsers(dest="command", required=True)
+    main.commands = commands.choices  # each command's parser, by name
 
     train = commands.add_parser(
         "train", help="train a VAE and write a run directory",

@@ -1,4 +1,4 @@
-"""The family table in README, generated from the registry so it cannot drift."""
+"""The family table in README and on the site, generated from the registry so it cannot drift."""
 
 import numpy as np
 

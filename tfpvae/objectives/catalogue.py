@@ -1,4 +1,4 @@
-"""The objective table in README, generated from the registry so it cannot drift."""
+"""The objective table in README and on the site, generated from the registry so it cannot drift."""
 
 import inspect
 
