@@ -1,7 +1,8 @@
 """Training speed of tfpvae on Keras's JAX and TensorFlow backends, against a plain Keras-3 VAE on JAX.
 
-    python benchmarks/backends.py --json benchmarks/backends-results.json | tee backends.md
-    python benchmarks/backends.py --fits short --rounds 1            # a quick look
+    python -m benchmarks.backends --json benchmarks/backends/results/fits-DATE.json | tee backends.md
+    python -m benchmarks.backends --fits short --rounds 1            # a quick look
+    python -m benchmarks.backends --report       # docs/results/backends.md's tables from their results
 
 What is measured, each on the same MNIST-shaped numpy array, batch 100, the
 784-200-200-50 tanh MLP VAE (diagonal Gaussian q(z|x), Bernoulli p(x|z),
@@ -9,7 +10,7 @@ analytic KL, one z, Adam 1e-3):
 
 - tfpvae-jax: `tfpvae.VAE(...)`, `compile(optimizer=Adam(1e-3))`, `fit(x)`
   with KERAS_BACKEND=jax;
-- keras3-jax: benchmarks/references.py's Keras-3 VAE (`compute_loss` in
+- keras3-jax: benchmarks/common/references.py's Keras-3 VAE (`compute_loss` in
   `keras.ops`, Keras's own train step) with KERAS_BACKEND=jax;
 - tfpvae-tf: the same tfpvae code with KERAS_BACKEND=tensorflow, at its
   default compile.
@@ -37,23 +38,20 @@ import argparse
 import json
 import os
 import platform
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from throughput import schedule  # (round, fit, what): each round rotates the order of what
 
-HERE = Path(__file__).resolve().parent
-DATA = HERE.parent.parent / "shared" / "data" / "mnist.npz"
+from benchmarks.backends import tables
+from benchmarks.common import DATA, RESULT_PREFIX, NoTensorFlow, page_path, pages, processor, run_worker, schedule
+from benchmarks.common import tfp_version
+
 WHAT = {"tfpvae-jax": "jax", "keras3-jax": "jax", "tfpvae-tf": "tensorflow"}  # -> KERAS_BACKEND
 FITS = {"short": {"examples": 10000, "epochs": 5}, "long": {"examples": 60000, "epochs": 10}}
 HIDDEN, LATENT, BATCH = [200, 200], 50, 100
-TARGETS = {"steady": 0.9, "over_tf": 1.4, "first_epoch": 1.2}
-RESULT_PREFIX = "RESULT "
 
 
 # --- command line --------------------------------------------------------------------------
@@ -69,6 +67,9 @@ def parse_args(argv=None):
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write every run's measurements to this JSON file")
+    parser.add_argument("--report", nargs="?", const=page_path("backends"), type=Path, metavar="PAGE",
+                        help="rewrite the tables of PAGE (default docs/results/backends.md) from the results "
+                             "files its blocks name, and run nothing")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -91,24 +92,9 @@ def prepare_data(path, examples, folder):
     return out, description
 
 
-def run_worker(spec):
+def measure_in_process(spec):
     """One measurement in a fresh Python process with the backend `spec` needs; its result dict."""
-    return run_script_worker(__file__, spec, WHAT[spec["what"]])
-
-
-def run_script_worker(script, spec, keras_backend):
-    """`script --worker SPEC` in a fresh Python process on `keras_backend`: the dict
-    it prints after RESULT_PREFIX, with the load average before and after."""
-    env = {**os.environ, "KERAS_BACKEND": keras_backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    load_before = os.getloadavg()
-    done = subprocess.run([sys.executable, os.path.abspath(script), "--worker", json.dumps(spec)],
-                          capture_output=True, text=True, env=env)
-    lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
-    if done.returncode != 0 or not lines:
-        sys.stderr.write(done.stderr[-4000:])
-        raise RuntimeError(f"worker failed (exit {done.returncode}): {spec}")
-    return {**json.loads(lines[-1][len(RESULT_PREFIX):]), "load_before": load_before,
-            "load_after": os.getloadavg()}
+    return run_worker("benchmarks.backends", spec, WHAT[spec["what"]])
 
 
 def main(argv=None):
@@ -116,12 +102,15 @@ def main(argv=None):
     if args.worker:
         print(RESULT_PREFIX + json.dumps(measure(json.loads(args.worker))), flush=True)
         return
+    if args.report:
+        print(f"{args.report}: {pages.refresh(args.report, tables.block)} tables written")
+        return
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         data, description = prepare_data(args.data, max(FITS[fit]["examples"] for fit in args.fits), folder)
         runs = []
         for r, fit, what in schedule(args.what, args.fits, args.rounds):
-            result = run_worker({"what": what, "fit": fit, "data": data, "seed": args.seed, **FITS[fit]})
+            result = measure_in_process({"what": what, "fit": fit, "data": data, "seed": args.seed, **FITS[fit]})
             runs.append({"round": r, **result})
             print(f"round {r + 1}/{args.rounds}  {fit:5s}  {what:10s}  {result['examples_per_s']:8.0f} ex/s  "
                   f"first epoch {result['first_epoch_s']:6.2f} s  fit {result['fit_s']:6.2f} s  "
@@ -135,24 +124,7 @@ def main(argv=None):
         args.json.write_text(json.dumps({"setup": setup, "runs": runs}, indent=2) + "\n")
 
 
-def processor():
-    """The CPU's model name (Linux), else platform.processor()."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor()
-
-
 # --- the report -----------------------------------------------------------------------------------
-
-
-def by_round(runs, key):
-    """{(what, fit): [run[key] in round order]}."""
-    table = {}
-    for run in sorted(runs, key=lambda run: run["round"]):
-        table.setdefault((run["what"], run["fit"]), []).append(run[key])
-    return table
 
 
 def report(setup, runs):
@@ -170,76 +142,10 @@ def report(setup, runs):
              f"- 1-minute load average before and after each run: {min(loads):.2f}..{max(loads):.2f}",
              *(f"- {what}: " + ", ".join(f"{k} {v}" for k, v in v.items()) for what, v in versions.items()),
              ""]
-    for key, title, form in (("examples_per_s", "steady-state examples/s (epochs 2..E)", "{:,.0f}"),
-                             ("fit_s", "whole fit (s): build, compile, every epoch", "{:.2f}"),
-                             ("first_epoch_s", "first epoch (s): build, compile, epoch 1", "{:.2f}")):
-        lines += table(by_round(runs, key), setup["rounds"], title, form) + [""]
-    return "\n".join(lines + targets(runs, setup["rounds"]))
-
-
-def table(values, rounds, title, form):
-    """Markdown lines: a row per (what, fit), a column per round, and the median."""
-    lines = [f"| {title} | fit | " + " | ".join(f"round {r + 1}" for r in range(rounds)) + " | median |",
-             "| --- | --- |" + " ---: |" * (rounds + 1)]
-    for (what, fit), row in values.items():
-        lines.append(f"| {what} | {fit} | " + " | ".join(form.format(v) for v in row)
-                     + f" | {form.format(statistics.median(row))} |")
-    return lines
-
-
-def ratios(numerator, denominator, invert=False):
-    """Round-by-round numerator / denominator (denominator / numerator with `invert`)."""
-    return [(d / n if invert else n / d) for n, d in zip(numerator, denominator)]
-
-
-def targets(runs, rounds):
-    """Markdown lines: each ratio per round and its median, and whether the median meets its target
-    (the targets: steady state against the reference and against TensorFlow, the long fit's whole-fit
-    speed against TensorFlow, the first epoch against TensorFlow's; the other ratios are for reading)."""
-    rate, fit_s, first = (by_round(runs, key) for key in ("examples_per_s", "fit_s", "first_epoch_s"))
-    checks = []
-    for fit in ("short", "long"):
-        jax, ref, tf = (("tfpvae-jax", fit), ("keras3-jax", fit), ("tfpvae-tf", fit))
-        if jax in rate and ref in rate:
-            checks.append((f"{fit}: steady examples/s, tfpvae-jax / keras3-jax", ratios(rate[jax], rate[ref]),
-                           ">=", TARGETS["steady"]))
-        if jax in rate and tf in rate:
-            checks.append((f"{fit}: steady examples/s, tfpvae-jax / tfpvae-tf", ratios(rate[jax], rate[tf]),
-                           ">=", TARGETS["over_tf"]))
-            checks.append((f"{fit}: whole-fit speed, tfpvae-tf fit s / tfpvae-jax fit s",
-                           ratios(fit_s[jax], fit_s[tf], invert=True), ">=",
-                           TARGETS["over_tf"] if fit == "long" else None))
-            checks.append((f"{fit}: first epoch, tfpvae-jax s / tfpvae-tf s", ratios(first[jax], first[tf]),
-                           "<=", TARGETS["first_epoch"]))
-        if ref in rate and tf in rate:
-            checks.append((f"{fit}: steady examples/s, keras3-jax / tfpvae-tf", ratios(rate[ref], rate[tf]),
-                           ">=", None))
-        if jax in fit_s and ref in fit_s:
-            checks.append((f"{fit}: whole-fit speed, keras3-jax fit s / tfpvae-jax fit s",
-                           ratios(fit_s[jax], fit_s[ref], invert=True), ">=", None))
-    lines = ["| ratio | " + " | ".join(f"round {r + 1}" for r in range(rounds)) + " | median | target | met |",
-             "| --- |" + " ---: |" * (rounds + 1) + " --- | --- |"]
-    for name, values, op, target in checks:
-        median = statistics.median(values)
-        cells = "| |"
-        if target is not None:
-            met = median >= target if op == ">=" else median <= target
-            cells = f"{op} {target} | {'yes' if met else 'no'} |"
-        lines.append(f"| {name} | " + " | ".join(f"{v:.2f}" for v in values) + f" | {median:.2f} | {cells}")
-    return lines
+    return "\n".join(lines + tables.measurements(runs, setup["rounds"]))
 
 
 # --- the worker: one fit in a fresh process ---------------------------------------------------------
-
-
-class NoTensorFlow:
-    """A `sys.meta_path` finder under which `import tensorflow` fails, as where it is not installed
-    (`keras.utils.set_random_seed` would otherwise import it into a JAX process)."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name == "tensorflow" or name.startswith("tensorflow."):
-            raise ModuleNotFoundError(f"No module named {name!r} (a JAX run)", name=name)
-        return None
 
 
 def measure(spec):
@@ -290,8 +196,7 @@ def builder(what):
 
         versions["tensorflow"] = tf.__version__
     if what == "keras3-jax":
-        sys.path.insert(0, str(HERE))
-        import references
+        from benchmarks.common import references
 
         return lambda: references.keras3_reference(784, HIDDEN, LATENT).model, versions
     import tfpvae
@@ -303,18 +208,6 @@ def builder(what):
         return vae
 
     return build, versions
-
-
-def tfp_version():
-    """The installed TensorFlow Probability build's version, without importing it."""
-    from importlib import metadata
-
-    for name in ("tfp-nightly", "tensorflow-probability"):
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return None
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Test log p(x) of one MNIST VAE trained on Keras's JAX and TensorFlow backends: the same within 0.3 nats?
 
-    python benchmarks/parity.py --json benchmarks/parity-results.json | tee parity.md
-    python benchmarks/parity.py --seeds 0 1                     # two runs per backend
-    python benchmarks/parity.py --epochs 1 --k 10 --test-examples 100    # a smoke test
+    python -m benchmarks.parity --json benchmarks/parity/results/mnist-DATE.json | tee parity.md
+    python -m benchmarks.parity --seeds 0 1                     # two runs per backend
+    python -m benchmarks.parity --epochs 1 --k 10 --test-examples 100    # a smoke test
+    python -m benchmarks.parity --report        # docs/results/parity.md's tables from their results
 
 The model is the IWAE paper's 1-stochastic-layer MNIST VAE (784-200-200-50
 tanh MLPs, diagonal Gaussian q(z|x), Bernoulli p(x|z), N(0, I) prior, -ELBO
@@ -39,20 +40,18 @@ import hashlib
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from backends import RESULT_PREFIX, NoTensorFlow, processor, run_script_worker, tfp_version
 
-HERE = Path(__file__).resolve().parent
-DATA = HERE.parent.parent / "shared" / "data" / "mnist.npz"
-BACKENDS = ("tensorflow", "jax")
+from benchmarks.common import DATA, RESULT_PREFIX, NoTensorFlow, page_path, pages, processor, run_worker, tfp_version
+from benchmarks.parity import tables
+from benchmarks.parity.tables import BACKENDS, TARGET
+
 MLP = {"name": "mlp", "units": [200, 200], "activation": "tanh"}
 LATENT, BATCH, LEARNING_RATE = 50, 100, 1e-3
-TARGET = 0.3  # nats: |log p(x) on JAX - log p(x) on TensorFlow|
 
 
 # --- command line --------------------------------------------------------------------------
@@ -66,12 +65,15 @@ def parse_args(argv=None):
     parser.add_argument("--test-examples", type=int, default=2000, help="first N test images (default 2000)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run per backend and seed (default 0)")
     parser.add_argument("--json", type=Path, help="also write every run's measurements to this JSON file")
+    parser.add_argument("--report", nargs="?", const=page_path("parity"), type=Path, metavar="PAGE",
+                        help="rewrite the tables of PAGE (default docs/results/parity.md) from the results "
+                             "files its blocks name, and run nothing")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     for name in ("epochs", "k", "test_examples"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1; received {getattr(args, name)}")
-    if not args.worker and not args.data.is_file():
+    if not (args.worker or args.report) and not args.data.is_file():
         parser.error(f"no file {args.data}; give a Keras-format mnist.npz with --data PATH")
     return args
 
@@ -85,9 +87,9 @@ def schedule(seeds):
             for backend in (BACKENDS if i % 2 == 0 else BACKENDS[::-1])]
 
 
-def run_worker(spec):
+def train_in_process(spec):
     """One training run in a fresh Python process on spec["backend"]; its result dict."""
-    return run_script_worker(__file__, spec, spec["backend"])
+    return run_worker("benchmarks.parity", spec, spec["backend"])
 
 
 def main(argv=None):
@@ -95,12 +97,15 @@ def main(argv=None):
     if args.worker:
         print(RESULT_PREFIX + json.dumps(measure(json.loads(args.worker))), flush=True)
         return
+    if args.report:
+        print(f"{args.report}: {pages.refresh(args.report, tables.block)} tables written")
+        return
     started = time.perf_counter()
     runs = []
     for seed, backend in schedule(args.seeds):
         spec = {"backend": backend, "seed": seed, "data": str(args.data), "epochs": args.epochs,
                 "k": args.k, "test_examples": args.test_examples}
-        runs.append(run_worker(spec))
+        runs.append(train_in_process(spec))
         run = runs[-1]
         print(f"seed {seed}  {backend:10s}  log p(x) {run['test_log_px']:8.2f}  ELBO {run['test_elbo']:8.2f}  "
               f"active {run['active_units']:2d}  train {run['train_s']:6.1f} s  "
@@ -118,24 +123,6 @@ def main(argv=None):
 # --- the report -------------------------------------------------------------------------------
 
 
-def by_seed(runs, key):
-    """{seed: {backend: run[key]}}."""
-    table = {}
-    for run in runs:
-        table.setdefault(run["seed"], {})[run["backend"]] = run[key]
-    return table
-
-
-def differences(runs, key):
-    """[(label, JAX - TensorFlow)] per seed with both backends, then of the means over those seeds."""
-    paired = {seed: v for seed, v in by_seed(runs, key).items() if set(v) == set(BACKENDS)}
-    rows = [(f"seed {seed}", v["jax"] - v["tensorflow"]) for seed, v in paired.items()]
-    if len(paired) > 1:
-        means = {b: statistics.mean(v[b] for v in paired.values()) for b in BACKENDS}
-        rows.append((f"mean over {len(paired)} seeds", means["jax"] - means["tensorflow"]))
-    return rows
-
-
 def report(setup, runs):
     """The markdown report: a row per run, then JAX - TensorFlow against the target."""
     versions = {run["backend"]: run["versions"] for run in runs}
@@ -148,17 +135,8 @@ def report(setup, runs):
              f"{setup['minutes']:.1f} minutes in all",
              f"- 1-minute load average before and after each run: {min(loads):.2f}..{max(loads):.2f}",
              *(f"- {backend}: " + ", ".join(f"{k} {v}" for k, v in v.items()) for backend, v in versions.items()),
-             "",
-             "| seed | backend | test log p(x) | test ELBO | active units | final loss | train (s) |",
-             "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
-    for run in sorted(runs, key=lambda run: (run["seed"], run["backend"])):
-        lines.append(f"| {run['seed']} | {run['backend']} | {run['test_log_px']:.2f} | {run['test_elbo']:.2f} | "
-                     f"{run['active_units']} | {run['final_loss']:.2f} | {run['train_s']:.1f} |")
-    lines += ["", "| JAX - TensorFlow | log p(x) | ELBO | target | met |", "| --- | ---: | ---: | --- | --- |"]
-    for (label, log_px), (_, elbo) in zip(differences(runs, "test_log_px"), differences(runs, "test_elbo")):
-        lines.append(f"| {label} | {log_px:+.2f} | {elbo:+.2f} | <= {TARGET} in size | "
-                     f"{'yes' if abs(log_px) <= TARGET else 'no'} |")
-    return "\n".join(lines)
+             ""]
+    return "\n".join(lines + [tables.block({"runs": runs})])
 
 
 # --- the worker: one training run in a fresh process ------------------------------------------------

@@ -1,0 +1,1 @@
+"""tfpvae on Keras's JAX and TensorFlow backends against a plain Keras-3 VAE on JAX: `python -m benchmarks.backends`."""

@@ -1,0 +1,1 @@
+"""Test log p(x) of one MNIST VAE trained on the JAX and on the TensorFlow backend: `python -m benchmarks.parity`."""
