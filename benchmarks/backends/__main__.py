@@ -46,8 +46,17 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.backends import tables
-from benchmarks.common import DATA, RESULT_PREFIX, NoTensorFlow, page_path, pages, processor, run_worker, schedule
-from benchmarks.common import tfp_version
+from benchmarks.common import (
+    DATA,
+    RESULT_PREFIX,
+    NoTensorFlow,
+    page_path,
+    pages,
+    processor,
+    run_worker,
+    schedule,
+    tfp_version,
+)
 
 WHAT = {"tfpvae-jax": "jax", "keras3-jax": "jax", "tfpvae-tf": "tensorflow"}  # -> KERAS_BACKEND
 FITS = {"short": {"examples": 10000, "epochs": 5}, "long": {"examples": 60000, "epochs": 10}}

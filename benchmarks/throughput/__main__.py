@@ -1,10 +1,11 @@
 """Training throughput of tfpvae against two reference VAEs: same MLP, same data, same batch.
 
-    python benchmarks/throughput.py                          # 784-200-200-50, batches 32 100 256 1024
-    python benchmarks/throughput.py --large                  # 784-1024-1024-64
-    python benchmarks/throughput.py --data mnist.npz --json throughput.json
+    python -m benchmarks.throughput                          # 784-200-200-50, batches 32 100 256 1024
+    python -m benchmarks.throughput --large                  # 784-1024-1024-64
+    python -m benchmarks.throughput --data mnist.npz --json throughput.json
+    python -m benchmarks.throughput --report      # docs/results/throughput.md's tables from their results
 
-Implementations (see benchmarks/references.py):
+Implementations (see benchmarks/common/references.py):
 
 - tfpvae: `tfpvae.VAE(...)` with an MLP encoder and decoder, compiled with
   `keras.optimizers.Adam(1e-3)` and nothing else, trained by `vae.fit(x)`;
@@ -37,17 +38,27 @@ import argparse
 import json
 import os
 import platform
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 import numpy as np
 
-IMPLEMENTATIONS = ("tfpvae", "keras3", "tfp.layers")
+from benchmarks.common import (
+    RESULT_PREFIX,
+    epoch_timer,
+    matmul_rate,
+    memory_kib,
+    page_path,
+    pages,
+    reset_peak_memory,
+    run_worker,
+    schedule,
+)
+from benchmarks.throughput import tables
+from benchmarks.throughput.tables import IMPLEMENTATIONS, ratio
+
 LARGE = {"input_dim": 784, "hidden": [1024, 1024], "latent": 64}
-RESULT_PREFIX = "RESULT "
 
 
 # --- command line -------------------------------------------------------------------------
@@ -81,6 +92,9 @@ def parse_args(argv=None):
     parser.add_argument("--matmul-runs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="also write all raw measurements to this JSON file")
+    parser.add_argument("--report", nargs="?", const=str(page_path("throughput")), metavar="PAGE",
+                        help="rewrite the tables of PAGE (default docs/results/throughput.md) from the results "
+                             "files its blocks name, and run nothing")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.large:
@@ -110,26 +124,9 @@ def prepare_data(args, folder):
     return path, x.shape[1], description
 
 
-def schedule(implementations, batch_sizes, rounds):
-    """(round, batch size, implementation) in run order: each round rotates the implementations."""
-    order = []
-    for r in range(rounds):
-        shift = r % len(implementations)
-        rotated = implementations[shift:] + implementations[:shift]
-        order += [(r, bs, impl) for bs in batch_sizes for impl in rotated]
-    return order
-
-
-def run_worker(spec):
+def measure_in_process(spec):
     """Runs one measurement in a fresh Python process; returns its result dict."""
-    command = [sys.executable, os.path.abspath(__file__), "--worker", json.dumps(spec)]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
-    if done.returncode != 0 or not lines:
-        sys.stderr.write(done.stderr[-4000:])
-        raise RuntimeError(f"worker failed (exit {done.returncode}): {spec}")
-    return {**json.loads(lines[-1][len(RESULT_PREFIX):]), "load_after": os.getloadavg()}
+    return run_worker("benchmarks.throughput", spec)
 
 
 def dense_shapes(input_dim, hidden, latent):
@@ -149,22 +146,25 @@ def main(argv=None):
     if args.worker:
         print(RESULT_PREFIX + json.dumps(worker(json.loads(args.worker))), flush=True)
         return
+    if args.report:
+        print(f"{args.report}: {pages.refresh(args.report, tables.block)} tables written")
+        return
     with tempfile.TemporaryDirectory() as folder:
         data_path, input_dim, description = prepare_data(args, folder)
         base = {"data": data_path, "hidden": args.hidden, "latent": args.latent, "epochs": args.epochs,
                 "seed": args.seed, "threads": args.threads, "jit_compile": args.jit_compile}
         matmul_spec = {"task": "matmul", "size": args.matmul_size, "runs": args.matmul_runs,
                        "threads": args.threads}
-        matmul = [run_worker({**matmul_spec, "when": "before"})]
+        matmul = [measure_in_process({**matmul_spec, "when": "before"})]
         runs = []
         for r, bs, impl in schedule(list(args.implementations), args.batch_sizes, args.rounds):
-            result = run_worker({**base, "task": "train", "impl": impl, "batch_size": bs})
+            result = measure_in_process({**base, "task": "train", "impl": impl, "batch_size": bs})
             runs.append({"round": r, **result})
             print(f"round {r + 1}/{args.rounds}  batch {bs:5d}  {impl:10s}  "
                   f"{result['examples_per_s']:9.0f} ex/s  first step {result['first_step_s']:6.2f} s  "
                   f"peak {result['peak_mib']:7.0f} MiB  load {result['load_after'][0]:.2f}",
                   file=sys.stderr, flush=True)
-        matmul.append(run_worker({**matmul_spec, "when": "after"}))
+        matmul.append(measure_in_process({**matmul_spec, "when": "after"}))
     setup = {"data": description, "input_dim": input_dim, "hidden": args.hidden, "latent": args.latent,
              "batch_sizes": args.batch_sizes, "rounds": args.rounds, "epochs": args.epochs,
              "threads": args.threads or "TensorFlow default", "jit_compile": args.jit_compile,
@@ -177,23 +177,8 @@ def main(argv=None):
                        "train_flops_per_example": flops}, f, indent=2)
 
 
-def grouped(runs, key):
-    """{(batch size, implementation): [run[key] over rounds]}."""
-    out = {}
-    for run in runs:
-        out.setdefault((run["batch_size"], run["impl"]), []).append(run[key])
-    return out
-
-
-def ratio(value, baseline):
-    return f"{value / baseline:.2f}" if baseline else "n/a"
-
-
 def report(setup, runs, matmul, flops):
     """The markdown report: setup, one table of the three measurements, one of FLOP rates."""
-    rate, first, peak, growth, loss = (grouped(runs, key) for key in
-                                       ("examples_per_s", "first_step_s", "peak_mib", "growth_mib", "final_loss"))
-    jit = {(run["batch_size"], run["impl"]): run["jit_compile"] for run in runs}
     lines = [
         "## Training throughput",
         "",
@@ -207,22 +192,8 @@ def report(setup, runs, matmul, flops):
         "- ratios are implementation / tfpvae: above 1 means more examples/s, a slower first step, "
         "more memory",
         "",
-        "| batch | implementation | examples/s | vs tfpvae | first step (s) | vs tfpvae "
-        "| peak RSS (MiB) | vs tfpvae | RSS growth (MiB) | final loss | XLA |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        *tables.main_table(setup["batch_sizes"], runs),
     ]
-    impls = [impl for impl in IMPLEMENTATIONS if any(run["impl"] == impl for run in runs)]
-    for bs in setup["batch_sizes"]:
-        base = {name: statistics.median(table.get((bs, "tfpvae"), [0])) for name, table in
-                (("rate", rate), ("first", first), ("peak", peak))}
-        for impl in impls:
-            key = (bs, impl)
-            r, f, p = (statistics.median(t[key]) for t in (rate, first, peak))
-            lines.append(
-                f"| {bs} | {impl} | {r:,.0f} [{min(rate[key]):,.0f}, {max(rate[key]):,.0f}] "
-                f"| {ratio(r, base['rate'])} | {f:.2f} [{min(first[key]):.2f}, {max(first[key]):.2f}] "
-                f"| {ratio(f, base['first'])} | {p:,.0f} | {ratio(p, base['peak'])} "
-                f"| {statistics.median(growth[key]):,.0f} | {statistics.median(loss[key]):.2f} | {jit[key]} |")
     factors = [run["kl_factor"] for run in runs if "kl_factor" in run]
     if factors:
         lines += ["", f"tfp.layers check: regularization losses / analytic KL = "
@@ -231,7 +202,7 @@ def report(setup, runs, matmul, flops):
     loads = [run["load_after"][0] for run in runs] + [m["load_after"][0] for m in matmul]
     lines += ["", f"1-minute load average after each run: {min(loads):.2f}..{max(loads):.2f} "
                   f"on {setup['cpus']} CPUs"]
-    lines += flop_report(setup, rate, matmul, flops)
+    lines += flop_report(setup, runs, matmul, flops)
     return "\n".join(lines)
 
 
@@ -256,10 +227,10 @@ def round_report(setup, runs):
     return lines
 
 
-def flop_report(setup, rate, matmul, flops):
+def flop_report(setup, runs, matmul, flops):
     """Markdown lines: tfpvae's achieved FLOP rate as a fraction of the machine's matmul rate."""
-    peak = statistics.mean(m["median_gflops"] for m in matmul)
-    lines = [
+    peak = tables.matmul_peak(matmul)
+    return [
         "",
         "## tfpvae's achieved FLOP rate",
         "",
@@ -269,16 +240,8 @@ def flop_report(setup, rate, matmul, flops):
         + f"; reference rate = mean of the medians, {peak:.1f} GFLOP/s",
         f"- one training example = {flops / 1e6:.2f} MFLOP (3 x forward matmul FLOPs)",
         "",
-        "| batch | tfpvae examples/s | achieved GFLOP/s | fraction of matmul rate |",
-        "| ---: | ---: | ---: | ---: |",
+        *tables.flop_table(setup["batch_sizes"], runs, matmul, flops),
     ]
-    for bs in setup["batch_sizes"]:
-        if (bs, "tfpvae") not in rate:
-            continue
-        r = statistics.median(rate[bs, "tfpvae"])
-        achieved = r * flops / 1e9
-        lines.append(f"| {bs} | {r:,.0f} | {achieved:.1f} | {achieved / peak:.1%} |")
-    return lines
 
 
 # --- the worker: one measurement in a fresh process -------------------------------------------
@@ -295,26 +258,6 @@ def worker(spec):
     if spec["task"] == "matmul":
         return {"when": spec["when"], **matmul_rate(spec["size"], spec["runs"])}
     return measure_training(spec, start)
-
-
-def matmul_rate(size, runs):
-    """GFLOP/s of a size^3 float32 matmul in a tf.function: median and best of `runs` after 2 warm-ups."""
-    import tensorflow as tf
-
-    a = tf.random.stateless_normal([size, size], seed=[0, 1])
-    b = tf.random.stateless_normal([size, size], seed=[0, 2])
-    product = tf.function(lambda a, b: tf.linalg.matmul(a, b))
-    for _ in range(2):
-        float(product(a, b)[0, 0])
-    seconds = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        float(product(a, b)[0, 0])  # fetching one element waits for the product
-        seconds.append(time.perf_counter() - start)
-    flops = 2.0 * size**3
-    return {"size": size, "runs": runs, "seconds": seconds,
-            "median_gflops": flops / statistics.median(seconds) / 1e9,
-            "best_gflops": flops / min(seconds) / 1e9}
 
 
 def measure_training(spec, start):
@@ -345,7 +288,7 @@ def measure_training(spec, start):
         "versions": versions,
     }
     if spec["impl"] == "tfp.layers":
-        import references
+        from benchmarks.common import references
 
         result["kl_factor"] = references.kl_factor(model, x[:bs])
     return result
@@ -377,7 +320,7 @@ def implementation(impl):
             return vae
 
         return build, lambda model, x, **kw: model.fit(x, **kw), keras.callbacks.Callback, versions
-    import references
+    from benchmarks.common import references
 
     if impl == "keras3":
         def build(input_dim, spec):
@@ -402,48 +345,6 @@ def jit_of(model):
     """Whether XLA compiles the model's train step, as Keras resolved it."""
     model = getattr(model, "model", model)
     return getattr(model, "jit_compile", None)
-
-
-def epoch_timer(base):
-    """A callback (of Keras 3's or tf_keras's Callback class) that records each epoch's seconds."""
-
-    class EpochTimer(base):
-        def __init__(self):
-            super().__init__()
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.started)
-
-    return EpochTimer()
-
-
-def memory_kib(field):
-    """A memory figure of this process in KiB from /proc/self/status (VmRSS, VmHWM), else ru_maxrss."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1024 if sys.platform == "darwin" else peak  # bytes on macOS, KiB on Linux
-
-
-def reset_peak_memory():
-    """Resets VmHWM to the current RSS (Linux: write 5 to /proc/self/clear_refs); True if it could."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":
