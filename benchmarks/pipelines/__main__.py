@@ -1,7 +1,8 @@
 """Input pipelines: examples/s of the pipelines alone and of `fit` fed by them.
 
-    nice -n 10 python benchmarks/pipelines.py --json benchmarks/pipelines-results.json
-    python benchmarks/pipelines.py --examples 20000 --rounds 1      # quicker
+    nice -n 10 python -m benchmarks.pipelines --json benchmarks/pipelines/results/all-DATE.json
+    python -m benchmarks.pipelines --examples 20000 --rounds 1      # quicker
+    python -m benchmarks.pipelines --report      # docs/results/pipelines.md's table from its results
 
 The data are MNIST-shaped: 784 uint8 pixels per example, from `--data` (a
 Keras-format mnist.npz; random pixels when the file is absent). Every pipeline
@@ -43,27 +44,30 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 
 import numpy as np
-from throughput import RESULT_PREFIX, epoch_timer, matmul_rate
 
-PIPELINES = ("per_example", "batch_then_map", "to_dataset", "numpy", "step", "per_example_numpy")
+from benchmarks.common import DATA, RESULT_PREFIX, epoch_timer, matmul_rate, page_path, pages, run_worker
+from benchmarks.pipelines import tables
+from benchmarks.pipelines.tables import PIPELINES
+
 DEFAULT_PIPELINES = PIPELINES[:5]
-DEFAULT_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mnist.npz")
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=DEFAULT_DATA, help="Keras-format mnist.npz (x_train uint8)")
+    parser.add_argument("--data", default=str(DATA), help="Keras-format mnist.npz (x_train uint8)")
     parser.add_argument("--examples", type=int, default=20000, help="training examples per epoch")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=4, help="epochs of fit; the first is left out")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--pipelines", nargs="+", default=list(DEFAULT_PIPELINES), choices=PIPELINES)
     parser.add_argument("--json", help="also write all raw measurements to this JSON file")
+    parser.add_argument("--report", nargs="?", const=str(page_path("pipelines")), metavar="PAGE",
+                        help="rewrite the table of PAGE (default docs/results/pipelines.md) from the results "
+                             "file its block names, and run nothing")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -73,16 +77,19 @@ def main(argv=None):
     if args.worker:
         print(RESULT_PREFIX + json.dumps(worker(json.loads(args.worker))), flush=True)
         return
+    if args.report:
+        print(f"{args.report}: {pages.refresh(args.report, tables.block)} tables written")
+        return
     common = {"data": os.path.abspath(args.data), "examples": args.examples, "batch_size": args.batch_size,
               "epochs": args.epochs}
-    machine = [{"when": "before", "load": os.getloadavg(), **run_worker({"task": "matmul"})}]
+    machine = [{"when": "before", "load": os.getloadavg(), **measure_in_process({"task": "matmul"})}]
     runs = []
     for r in range(args.rounds):
         order = args.pipelines[r % len(args.pipelines):] + args.pipelines[:r % len(args.pipelines)]
         for name in order:
-            runs.append({"round": r, **run_worker({"task": "pipeline", "pipeline": name, **common})})
+            runs.append({"round": r, **measure_in_process({"task": "pipeline", "pipeline": name, **common})})
             print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
-    machine.append({"when": "after", "load": os.getloadavg(), **run_worker({"task": "matmul"})})
+    machine.append({"when": "after", "load": os.getloadavg(), **measure_in_process({"task": "matmul"})})
     setup = {**common, "rounds": args.rounds, "cpus": os.cpu_count(),
              "cpus_usable": len(os.sched_getaffinity(0)), "platform": platform.platform(),
              "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
@@ -93,34 +100,20 @@ def main(argv=None):
         os.replace(args.json + ".tmp", args.json)
 
 
-def run_worker(spec):
-    command = [sys.executable, os.path.abspath(__file__), "--worker", json.dumps(spec)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return json.loads([line for line in out.splitlines() if line.startswith(RESULT_PREFIX)][-1][len(RESULT_PREFIX):])
+def measure_in_process(spec):
+    """One measurement in a fresh Python process: its result dict (the load averages left out: the
+    machine's records its own)."""
+    result = run_worker("benchmarks.pipelines", spec)
+    return {k: v for k, v in result.items() if k not in ("load_before", "load_after")}
 
 
 def report(setup, runs, machine):
     """A markdown table: median [min, max] over rounds, per pipeline."""
-    def cell(name, key):
-        values = [r[key] for r in runs if r["pipeline"] == name]
-        return f"{statistics.median(values):,.0f} [{min(values):,.0f}-{max(values):,.0f}]"
-
-    names = [n for n in PIPELINES if any(r["pipeline"] == n for r in runs)]
     lines = [f"{setup['cpus']} CPUs, load {machine[0]['load'][0]:.2f} -> {machine[1]['load'][0]:.2f}, "
              f"matmul {machine[0]['median_gflops']:.1f} / {machine[1]['median_gflops']:.1f} GFLOP/s "
              f"(before / after), batch {setup['batch_size']}, {setup['examples']} examples per epoch, "
-             f"{setup['rounds']} rounds",
-             "", "| pipeline | alone, examples/s | fit, examples/s | fit / step's rate | fit / alone | check warned |",
-             "|---|---|---|---|---|---|"]
-    step = statistics.median(r["fit"] for r in runs if r["pipeline"] == "step") if "step" in names else None
-    for name in names:
-        fits = [r["fit"] for r in runs if r["pipeline"] == name]
-        share = f"{statistics.median(fits) / step:.2f}" if step else "-"
-        warned = sum(r["warned"] for r in runs if r["pipeline"] == name)
-        alone = statistics.median(r["alone"] for r in runs if r["pipeline"] == name)
-        lines.append(f"| {name} | {cell(name, 'alone')} | {cell(name, 'fit')} | {share} | "
-                     f"{statistics.median(fits) / alone:.2f} | {warned} of {len(fits)} |")
-    return "\n".join(lines)
+             f"{setup['rounds']} rounds", ""]
+    return "\n".join(lines + tables.report_table(runs))
 
 
 # --- one measurement, in its own process -------------------------------------------------

@@ -23,7 +23,7 @@ The break-even is the number of steps at which XLA's extra time before the
 first step is repaid: (first step of xla-loop - first step of graph) /
 (graph's seconds per step - xla-loop's).
 
-    python benchmarks/xla_policy.py --rounds 3 --json benchmarks/xla-policy-results.json
+    python -m benchmarks.xla_policy --rounds 3 --json benchmarks/xla_policy/results/modes-DATE.json
 """
 
 import argparse
@@ -31,9 +31,10 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
+
+from benchmarks.common import RESULT_PREFIX, run_worker
 
 MODES = ("graph", "graph+update", "xla-step", "xla-loop", "auto")
 
@@ -57,18 +58,15 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(json.loads(args.worker))))
+        print(RESULT_PREFIX + json.dumps(worker(json.loads(args.worker))), flush=True)
         return
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    env = {}
     if args.cache:
         shutil.rmtree(args.cache, ignore_errors=True)
         env["TF_XLA_FLAGS"] = f"--tf_xla_persistent_cache_directory={os.path.abspath(args.cache)}"
     if args.interleave:
         spec = {"modes": args.modes, "batch_size": args.batch_size, "examples": args.examples, "rounds": args.rounds}
-        out = subprocess.run([sys.executable, __file__, "--worker", json.dumps({**spec, "interleave": True})],
-                             env=env, capture_output=True, text=True, check=True)
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-        result["load"] = os.getloadavg()
+        result = run_worker("benchmarks.xla_policy", {**spec, "interleave": True}, env=env)
         print(interleaved_report(result, args))
         if args.json:
             with open(args.json + ".tmp", "w") as f:
@@ -80,12 +78,10 @@ def main(argv=None):
     for r in range(args.rounds):
         for mode in modes[r % len(modes):] + modes[:r % len(modes)]:
             spec = {"mode": mode, "batch_size": args.batch_size, "examples": args.examples, "epochs": args.epochs}
-            out = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], env=env,
-                                 capture_output=True, text=True, check=True)
-            run = {**json.loads(out.stdout.strip().splitlines()[-1]), "round": r, "load": os.getloadavg()}
+            run = {**run_worker("benchmarks.xla_policy", spec, env=env), "round": r}
             runs.append(run)
             print(f"round {r} {mode:12s} first step {run['first_step_s']:6.2f} s  "
-                  f"{run['examples_per_s']:8.0f} ex/s  XLA {run['xla']}  load {run['load'][0]:.2f}",
+                  f"{run['examples_per_s']:8.0f} ex/s  XLA {run['xla']}  load {run['load_after'][0]:.2f}",
                   file=sys.stderr)
     setup = {"args": vars(args), "cpu_count": os.cpu_count(), "started": time.strftime("%Y-%m-%d %H:%M")}
     print(report(runs, args))
@@ -136,7 +132,8 @@ def interleaved_report(result, args):
                      f"[{min(rates):,.0f}, {max(rates):,.0f}] | {1e3 * median[mode][1]:.2f} "
                      f"| {result['xla'][mode]} |")
     lines += break_even(median)
-    lines += ["", f"load average after the run: {result['load'][0]:.2f} (1 min), {result['load'][1]:.2f} (5 min)"]
+    load = result["load_after"]
+    lines += ["", f"load average after the run: {load[0]:.2f} (1 min), {load[1]:.2f} (5 min)"]
     return "\n".join(lines)
 
 

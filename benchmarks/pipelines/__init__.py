@@ -1,0 +1,1 @@
+"""Examples/s of input pipelines alone and of `fit` fed by them: `python -m benchmarks.pipelines`."""
