@@ -1,8 +1,9 @@
 """Memory of tfpvae's chunked evaluation: log p(x) with k = 5000 and sampling many x.
 
-    python benchmarks/memory.py                         # the default cases below
-    python benchmarks/memory.py --examples 10000        # the size of the MNIST test set
-    python benchmarks/memory.py --json benchmarks/memory-results.json
+    python -m benchmarks.memory                         # the default cases below
+    python -m benchmarks.memory --examples 10000        # the size of the MNIST test set
+    python -m benchmarks.memory --json benchmarks/memory/results/defaults-DATE.json
+    python -m benchmarks.memory --report    # docs/results/memory.md's table from its results
 
 Each case runs in a fresh Python process: it builds the IWAE paper's
 784-200-200-50 tanh MLP VAE with a Bernoulli likelihood (untrained weights:
@@ -22,14 +23,14 @@ that point, and the wall-clock time, of the measured call:
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 
 import numpy as np
 
-RESULT_PREFIX = "RESULT "
+from benchmarks.common import RESULT_PREFIX, memory_kib, page_path, pages, reset_peak_memory, run_worker
+from benchmarks.memory import tables
+
 EVENT = 784
 
 
@@ -39,6 +40,9 @@ def parse_args(argv=None):
     parser.add_argument("--num-samples", type=int, default=5000, help="importance samples k (default 5000)")
     parser.add_argument("--sample", type=int, default=100_000, help="x drawn by sample (default 100000)")
     parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--report", nargs="?", const=str(page_path("memory")), metavar="PAGE",
+                        help="rewrite the table of PAGE (default docs/results/memory.md) from the results "
+                             "file its block names, and run nothing")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -58,10 +62,13 @@ def main(argv=None):
     args = parse_args(argv)
     if args.worker:
         return worker(json.loads(args.worker))
+    if args.report:
+        print(f"{args.report}: {pages.refresh(args.report, tables.block)} tables written")
+        return 0
     rows = []
     for name, spec in cases(args):
         spec = {**spec, "examples": args.examples, "num_samples": args.num_samples, "sample": args.sample}
-        result = run_worker(spec)
+        result = measure_in_process(spec)
         rows.append({"case": name, **result})
         print(f"{name:45s} peak growth {result['growth_mib']:8.0f} MiB  {result['seconds']:7.1f} s", flush=True)
     print(report(args, rows))
@@ -71,25 +78,14 @@ def main(argv=None):
     return 0
 
 
-def run_worker(spec):
-    command = [sys.executable, os.path.abspath(__file__), "--worker", json.dumps(spec)]
-    done = subprocess.run(command, capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
-    if done.returncode != 0 or not lines:
-        sys.stderr.write(done.stderr[-4000:])
-        raise RuntimeError(f"worker failed (exit {done.returncode}): {spec}")
-    return json.loads(lines[-1][len(RESULT_PREFIX):])
+def measure_in_process(spec):
+    """One case in a fresh Python process: its result dict."""
+    result = run_worker("benchmarks.memory", spec)
+    return {k: v for k, v in result.items() if k not in ("load_before", "load_after")}
 
 
 def report(args, rows):
-    lines = [
-        "| case | peak RSS growth (MiB) | time (s) | output (MiB) |",
-        "| --- | ---: | ---: | ---: |",
-    ]
-    for row in rows:
-        lines.append(f"| {row['case']} | {row['growth_mib']:,.0f} | {row['seconds']:.1f} | "
-                     f"{row['output_mib']:,.1f} |")
+    lines = tables.table(rows)
     header = (f"784-200-200-50 MLP VAE, Bernoulli; log p(x) on {args.examples} synthetic binary images "
               f"in batches of 100\n")
     return header + "\n" + "\n".join(lines)
@@ -118,21 +114,6 @@ def worker(spec):
               "output_mib": output.nbytes / 2**20}
     print(RESULT_PREFIX + json.dumps(result), flush=True)
     return 0
-
-
-def memory_kib(field):
-    """VmRSS or VmHWM of this process in KiB, from /proc/self/status."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
-
-def reset_peak_memory():
-    """Resets VmHWM to the current resident set (Linux)."""
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
 
 
 if __name__ == "__main__":
