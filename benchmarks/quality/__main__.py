@@ -1,7 +1,8 @@
 """Model quality: Kingma & Welling's Fig. 2 at small scale, and an equal-budget comparison.
 
-    python benchmarks/quality.py                                   # the bundled 8x8 digits
-    python benchmarks/quality.py --data mnist.npz --json quality.json
+    python -m benchmarks.quality                                   # the bundled 8x8 digits
+    python -m benchmarks.quality --data mnist.npz --json quality.json
+    python -m benchmarks.quality --report     # docs/results/quality.md's tables from their results
 
 (i) Kingma & Welling (arXiv:1312.6114), Fig. 2: the lower bound (ELBO per
     example, train and test) against the number of training examples seen, for
@@ -15,7 +16,7 @@
     tanh, Bernoulli likelihood, batch 100, Adam 1e-3, a fresh Bernoulli draw
     of the training images every epoch) trained for the same number of epochs
     by tfpvae (ELBO), tfpvae (IWAE bound, k=--iwae-k), the Keras-3 reference
-    and the tfp.layers reference (benchmarks/references.py). Each is scored on
+    and the tfp.layers reference (benchmarks/common/references.py). Each is scored on
     the same statically binarized test set: ELBO (one z per example, analytic
     KL) and importance-sampled log p(x) with k = --k samples.
 
@@ -27,7 +28,6 @@ import argparse
 import dataclasses
 import json
 import os
-import statistics
 import sys
 import time
 
@@ -35,9 +35,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import references  # noqa: E402
 
 import tfpvae  # noqa: E402
+from benchmarks.common import page_path, pages, references  # noqa: E402
+from benchmarks.quality import tables  # noqa: E402
 from tfpvae import data  # noqa: E402
 
 BATCH_SIZE = 100
@@ -70,6 +71,9 @@ def parse_args(argv=None):
                         help="training seeds of the equal-budget comparison; results are mean and "
                              "standard deviation over them (default 0)")
     parser.add_argument("--json", help="write all results to this JSON file")
+    parser.add_argument("--report", nargs="?", const=str(page_path("quality")), metavar="PAGE",
+                        help="rewrite the tables of PAGE (default docs/results/quality.md) from the results "
+                             "files its blocks name, and run nothing")
     args = parser.parse_args(argv)
     epochs, kw_epochs = DEFAULT_EPOCHS["other" if args.data else "digits"]
     args.epochs = args.epochs or epochs
@@ -196,7 +200,6 @@ def kingma_welling(args, splits):
 
 def kingma_welling_table(curves, splits, args):
     """Markdown: one row per evaluation point, train / test ELBO per latent size."""
-    latents = list(curves)
     lines = [
         "## Kingma & Welling Fig. 2 (small scale): lower bound vs training examples seen",
         "",
@@ -205,13 +208,8 @@ def kingma_welling_table(curves, splits, args):
         f"ELBO in nats per example on {len(splits.train_eval)} training and {len(splits.test)} test "
         "examples (statically binarized), train / test.",
         "",
-        "| epoch | examples seen | " + " | ".join(f"latent {n}: train / test" for n in latents) + " |",
-        "| ---: | ---: | " + " | ".join("---:" for _ in latents) + " |",
     ]
-    for i, point in enumerate(curves[latents[0]]):
-        cells = [f"{curves[n][i]['train_elbo']:.2f} / {curves[n][i]['test_elbo']:.2f}" for n in latents]
-        lines.append(f"| {point['epoch']} | {point['examples_seen']:,} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return "\n".join(lines + tables.kingma_welling_table(curves))
 
 
 # --- (ii) equal budget ----------------------------------------------------------------------------
@@ -270,12 +268,6 @@ def equal_budget(args, splits):
     return results
 
 
-def mean_sd(values):
-    """'mean' or 'mean ± sd' of a list of numbers."""
-    mean = statistics.mean(values)
-    return f"{mean:.2f}" if len(values) < 2 else f"{mean:.2f} ± {statistics.stdev(values):.2f}"
-
-
 def equal_budget_table(results, splits, args):
     """Markdown: one row per contender."""
     lines = [
@@ -286,33 +278,31 @@ def equal_budget_table(results, splits, args):
         f"Test set: {len(splits.test)} examples binarized once (seed 0), the same for all; "
         f"log p(x) by importance sampling with k = {args.k}; train ELBO on {len(splits.train_eval)} "
         "training examples. Nats per example; train time is wall-clock and indicative only "
-        "(see throughput.py).",
+        "(see benchmarks/throughput).",
         "",
-        "| model | objective | test ELBO | test log p(x) | train ELBO | train time (s) |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
-    for result in results:
-        column = lambda key: mean_sd([score[key] for score in result["per_seed"]])  # noqa: E731
-        lines.append(f"| {result['model']} | {result['objective']} | {column('test_elbo')} "
-                     f"| {column('test_log_px')} | {column('train_elbo')} | {column('train_s')} |")
-    return "\n".join(lines)
+    return "\n".join(lines + tables.equal_budget_table(results))
 
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.report:
+        print(f"{args.report}: {pages.refresh(args.report, tables.block)} tables written")
+        return
     splits = load_splits(args)
-    output = {"setup": {**vars(args), "source": splits.source, "event_shape": list(splits.event_shape),
+    setup = {k: v for k, v in vars(args).items() if k != "report"}
+    output = {"setup": {**setup, "source": splits.source, "event_shape": list(splits.event_shape),
                         "train_examples": len(splits.train), "test_examples": len(splits.test),
                         "versions": versions()}}
-    tables = []
+    markdown = []
     if "kw" in args.parts:
         curves = kingma_welling(args, splits)
         output["kingma_welling"] = {str(latent): points for latent, points in curves.items()}
-        tables.append(kingma_welling_table(curves, splits, args))
+        markdown.append(kingma_welling_table(curves, splits, args))
     if "budget" in args.parts:
         output["equal_budget"] = equal_budget(args, splits)
-        tables.append(equal_budget_table(output["equal_budget"], splits, args))
-    print("\n\n".join(tables))
+        markdown.append(equal_budget_table(output["equal_budget"], splits, args))
+    print("\n\n".join(markdown))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(output, f, indent=2)
