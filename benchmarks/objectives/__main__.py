@@ -1,8 +1,9 @@
 """Objectives at equal epochs: test ELBO, log p(x) and the latent diagnostics of each.
 
-    python benchmarks/objectives.py                                     # the bundled 8x8 digits
-    python benchmarks/objectives.py --data ../shared/data/mnist.npz --epochs 10 \\
-        --json benchmarks/objectives-mnist-results.json
+    python -m benchmarks.objectives                                     # the bundled 8x8 digits
+    python -m benchmarks.objectives --data ../shared/data/mnist.npz --epochs 10 \\
+        --json benchmarks/objectives/results/mnist-10-epochs-DATE.json
+    python -m benchmarks.objectives --report     # docs/results/objectives.md's tables from their results
 
 The IWAE paper's one-stochastic-layer model (D-200-200-50 tanh, Bernoulli
 likelihood, batch 100, Adam 1e-3, the training images binarized afresh every
@@ -16,7 +17,8 @@ and total correlation of the test images' aggregate posterior (nats; I is at
 most log of the number of test images). Objectives run with their default
 options except `capacity`, whose C grows over the whole run, and `beta_tc`,
 whose q(z) averages over the training set (`specs`). Finished rows are kept in
---json, so a stopped run resumes there.
+--json (default benchmarks/objectives/results/DATA-DATE.json, DATA digits or the
+file's name), so a stopped run resumes there.
 """
 
 import argparse
@@ -25,12 +27,15 @@ import math
 import os
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
 import tfpvae  # noqa: E402
+from benchmarks.common import page_path, pages, results_path  # noqa: E402
+from benchmarks.objectives import tables  # noqa: E402
 from tfpvae import data, files  # noqa: E402
 
 
@@ -45,8 +50,15 @@ def parse_args(argv=None):
     parser.add_argument("--test-examples", type=int, default=10000, help="test images scored")
     parser.add_argument("--train-examples", type=int, help="train on the first N images (default: all)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", default="benchmarks/objectives-results.json")
-    return parser.parse_args(argv)
+    parser.add_argument("--json", help="the results file, read first to resume (default "
+                                       "benchmarks/objectives/results/DATA-DATE.json)")
+    parser.add_argument("--report", nargs="?", const=str(page_path("objectives")), metavar="PAGE",
+                        help="rewrite the tables of PAGE (default docs/results/objectives.md) from the results "
+                             "files its blocks name, and run nothing")
+    args = parser.parse_args(argv)
+    if args.json is None:
+        args.json = str(results_path("objectives", Path(args.data).stem if args.data else "digits"))
+    return args
 
 
 def splits(args):
@@ -86,6 +98,9 @@ def row(args, name, train, test):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.report:
+        print(f"{args.report}: {pages.refresh(args.report, tables.block)} tables written")
+        return
     done = json.loads(open(args.json).read()) if os.path.exists(args.json) else {"rows": []}
     done.update(data=args.data or "digits", k=args.k, test_examples=args.test_examples)
     train, test = splits(args)
@@ -95,14 +110,7 @@ def main(argv=None):
         print(f"training {name} ...", file=sys.stderr, flush=True)
         done["rows"].append(row(args, name, train, test))
         files.write_json(args.json, done)
-    print("| objective | L | epochs | test ELBO | test log p(x) | active units | I(x; z) | TC | s / epoch |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for r in done["rows"]:
-        tc = "-" if r.get("total_correlation") is None else f"{r['total_correlation']:.2f}"
-        mi = "-" if "mutual_information" not in r else f"{r['mutual_information']:.2f}"
-        print(f"| `{r['objective']}` | {r['num_samples']} | {r['epochs']} | {r['test_elbo']:.2f} | "
-              f"{r['test_log_px']:.2f} | {r['active_units']} | {mi} | {tc} | "
-              f"{r['train_seconds'] / r['epochs']:.1f} |")
+    print("\n".join(tables.table(done["rows"])))
 
 
 if __name__ == "__main__":

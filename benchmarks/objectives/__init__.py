@@ -1,0 +1,1 @@
+"""Every objective on the same model and budget: test ELBO, log p(x) and the latent diagnostics: `python -m benchmarks.objectives`."""
