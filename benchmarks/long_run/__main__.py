@@ -9,9 +9,10 @@ summary fits a line to the RSS of every epoch after --settle and reports its
 slope in MiB per epoch, and the growth from the first of those epochs to the
 last.
 
-    nice -n 10 python benchmarks/long_run.py --data ../shared/data/mnist.npz --epochs 50
+    nice -n 10 python -m benchmarks.long_run --data ../shared/data/mnist.npz --epochs 50
+    python -m benchmarks.long_run --report     # docs/results/long_run.md's tables from their results
 
-writes benchmarks/long-run-results.json.
+writes benchmarks/long_run/results/mnist-DATE.json (the data file's name and today's date).
 """
 
 import argparse
@@ -25,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
+from benchmarks.common import DATA, page_path, pages, results_path
+from benchmarks.long_run import tables
 
 
 def rss_mib(pid):
@@ -89,12 +91,19 @@ def summary(per_epoch, settle):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data" / "mnist.npz"))
+    parser.add_argument("--data", default=str(DATA))
     parser.add_argument("--train-examples", type=int, default=0, help="first N training images (0: all)")
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--settle", type=int, default=5, help="epochs left out of the fit")
-    parser.add_argument("--output", default=str(HERE / "long-run-results.json"))
+    parser.add_argument("--output", help="the results file (default benchmarks/long_run/results/DATA-DATE.json)")
+    parser.add_argument("--report", nargs="?", const=str(page_path("long_run")), metavar="PAGE",
+                        help="rewrite the tables of PAGE (default docs/results/long_run.md) from the results "
+                             "files its blocks name, and run nothing")
     args = parser.parse_args()
+    if args.report:
+        print(f"{args.report}: {pages.refresh(args.report, tables.block)} tables written")
+        return
+    args.output = args.output or str(results_path("long_run", Path(args.data).stem))
     with tempfile.TemporaryDirectory() as scratch:
         data = subset_file(args.data, args.train_examples, scratch)
         run_dir = Path(scratch) / "run"
