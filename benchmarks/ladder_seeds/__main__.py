@@ -1,7 +1,8 @@
 """The ladder of tests/test_hierarchy.py on digits, seed by seed, on the backend
 Keras runs on: active units per level and the mean ELBO after 20 epochs.
 
-    KERAS_BACKEND=jax python benchmarks/ladder_seeds.py --seeds 0 1 2 3 --json out.json
+    KERAS_BACKEND=jax python -m benchmarks.ladder_seeds --seeds 0 1 2 3 --json out.json
+    python -m benchmarks.ladder_seeds --report     # docs/results/ladder_seeds.md's table from its results
 """
 
 import argparse
@@ -12,6 +13,8 @@ import numpy as np
 from sklearn.datasets import load_digits
 
 import tfpvae
+from benchmarks.common import page_path, pages
+from benchmarks.ladder_seeds import tables
 
 
 def digits():
@@ -40,7 +43,13 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
     parser.add_argument("--inference", default="ladder", choices=["ladder", "bottom_up"])
     parser.add_argument("--json", help="append the rows to this JSON list")
+    parser.add_argument("--report", nargs="?", const=str(page_path("ladder_seeds")), metavar="PAGE",
+                        help="rewrite the table of PAGE (default docs/results/ladder_seeds.md) from the results "
+                             "file its block names, and run nothing")
     args = parser.parse_args()
+    if args.report:
+        print(f"{args.report}: {pages.refresh(args.report, tables.block)} tables written")
+        return
     x = digits()
     rows = []
     for seed in args.seeds:

@@ -1,0 +1,1 @@
+"""The ladder of tests/test_hierarchy.py on digits, seed by seed: `python -m benchmarks.ladder_seeds`."""
