@@ -1,8 +1,9 @@
 """The IWAE paper's MNIST table (Burda et al., Table 1), trained with tfpvae.
 
-    python benchmarks/mnist.py train --row 1-elbo-1 --runs /work/bench/mnist --seconds 3600
-    python benchmarks/mnist.py reference --impl keras3 --runs /work/bench/mnist --match 1-elbo-1
-    python benchmarks/mnist.py report --runs /work/bench/mnist
+    python -m benchmarks.mnist train --row 1-elbo-1 --runs /work/bench/mnist --seconds 3600
+    python -m benchmarks.mnist reference --impl keras3 --runs /work/bench/mnist --match 1-elbo-1
+    python -m benchmarks.mnist report --runs /work/bench/mnist --results-md docs/results/mnist.md
+    python -m benchmarks.mnist report        # docs/results/mnist.md's table from the results file it names
 
 Rows are named LAYERS-OBJECTIVE-K: 1 or 2 stochastic layers, objective elbo
 (the paper's "VAE"), iwae or dreg, and k = num_samples (1, 5 or 50).
@@ -30,13 +31,16 @@ as it is done, so this also resumes), test ELBO (one z), active units
 (Burda et al.: Cov_x(E_q[z_u]) > 0.01; per level for 2 layers), training
 time and examples/s; all in RUNS/ROW/result.json.
 
-`reference` trains benchmarks/references.py's Keras-3 or tfp.layers model
+`reference` trains benchmarks/common/references.py's Keras-3 or tfp.layers model
 (1 layer, their defaults: Adam 1e-3, constant) for the same training time as a
 tfpvae row, with the same data, batch, binarization and learning curve.
-`report` gathers every run directory, partial ones included, into
-benchmarks/mnist-results.json, benchmarks/mnist-curves.png and the MNIST
-table in benchmarks/RESULTS.md, with the paper's numbers, each row's budget,
-and projected times for rows not run.
+`report --runs RUNS` gathers every run directory, partial ones included, into
+a results file (benchmarks/mnist/results/table-DATE.json), the learning curves
+(docs/results/img/mnist-curves.png) and the MNIST table, with the paper's
+numbers, each row's budget, and projected times for rows not run; with
+--results-md PAGE the table goes into PAGE's block, which then names the new
+results file. `report` without --runs writes the table of docs/results/mnist.md
+(or --results-md) from the results file its block names.
 """
 
 import argparse
@@ -55,29 +59,16 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import tfpvae  # noqa: E402
+from benchmarks.common import DATA, ROOT, page_path, pages, results_path  # noqa: E402
+from benchmarks.mnist import tables  # noqa: E402
+from benchmarks.mnist.tables import PAPER, ROWS, TRAIN_EXAMPLES, parse_row  # noqa: E402
 from tfpvae import data, files  # noqa: E402
 from tfpvae.callbacks import StopOnNaN  # noqa: E402
 from tfpvae.checkpoints import RunCheckpoint  # noqa: E402
 from tfpvae.schedules import PASSES, IWAESchedule  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
-DATA = HERE.parent.parent / "shared" / "data" / "mnist.npz"
-TRAIN_EXAMPLES, TEST_SEED = 60000, 0
+TEST_SEED = 0
 CURVE_EXAMPLES, CURVE_K, FINAL_K, BLOCK = 1000, 100, 5000, 1000
-PAPER = {  # Burda et al., arXiv:1509.00519, Table 1: test NLL (nats), k = 5000 to evaluate
-    (1, "elbo"): {1: 86.76, 5: 86.47, 50: 86.35}, (1, "iwae"): {1: 86.76, 5: 85.54, 50: 84.78},
-    (2, "elbo"): {1: 85.33, 5: 85.01, 50: 84.78}, (2, "iwae"): {1: 85.33, 5: 83.89, 50: 82.90},
-}
-ROWS = [f"{layers}-{objective}-{k}" for layers in (1, 2) for objective in ("elbo", "iwae", "dreg")
-        for k in (1, 5, 50)]
-
-
-def parse_row(row):
-    """(layers, objective, k) of a row name such as 1-elbo-1."""
-    if row not in ROWS:
-        raise SystemExit(f"mnist.py: error: --row must be one of {', '.join(ROWS)}; received {row!r}")
-    layers, objective, k = row.split("-")
-    return int(layers), objective, int(k)
 
 
 def mlp(units):
@@ -96,13 +87,13 @@ def model(row, seed):
         return tfpvae.VAE(event_shape=(784,), likelihood="bernoulli", objective=objective, num_samples=k,
                           seed=seed, **shape)
     except (ValueError, TypeError) as error:
-        raise SystemExit(f"mnist.py: error: this tfpvae cannot build row {row}: {error}") from None
+        raise SystemExit(f"benchmarks.mnist: error: this tfpvae cannot build row {row}: {error}") from None
 
 
 def mnist(path, train_examples=None, test_examples=None):
     """(the first training images in [0, 1], the first test images binarized once), flat [N, 784]."""
     if not Path(path).is_file():
-        raise SystemExit(f"mnist.py: error: MNIST not found at {path}; give --data PATH to a Keras-format "
+        raise SystemExit(f"benchmarks.mnist: error: MNIST not found at {path}; give --data PATH to a Keras-format "
                          "mnist.npz (keys x_train, y_train, x_test, y_test)")
     train = data.load_arrays(str(path), split="train").x.reshape(-1, 784)
     test = data.binarize_static(data.load_arrays(str(path), split="test").x.reshape(-1, 784), seed=TEST_SEED)
@@ -189,7 +180,7 @@ def settings(args, train):
             saved["seconds"] = args.seconds
         return saved
     if args.epochs is None and args.seconds is None:
-        raise SystemExit("mnist.py: error: give a budget: --epochs N and/or --seconds S")
+        raise SystemExit("benchmarks.mnist: error: give a budget: --epochs N and/or --seconds S")
     epochs, rate = args.epochs, None
     if epochs is None:
         rate = calibrate(args.row, train, args.batch_size, args.seed)
@@ -311,14 +302,14 @@ def active_units(vae, test):
 
 
 def reference(args):
-    import references
+    from benchmarks.common import references
 
     train_x, test = mnist(args.data, args.train_examples, args.test_examples)
     seconds = args.seconds or matched_seconds(Path(args.runs) / args.match)
     run_dir = Path(args.runs) / f"reference-{args.impl}"
     run_dir.mkdir(parents=True, exist_ok=True)
     if (run_dir / "result.json").exists():
-        raise SystemExit(f"mnist.py: error: {run_dir} is finished (result.json); remove it to run again")
+        raise SystemExit(f"benchmarks.mnist: error: {run_dir} is finished (result.json); remove it to run again")
     make = {"keras3": references.keras3_reference, "tfp.layers": references.tfp_layers_reference}[args.impl]
     keras.utils.set_random_seed(args.seed)
     ref = make(784, [200, 200], 50)
@@ -349,7 +340,7 @@ def reference(args):
 def matched_seconds(run_dir):
     history = run_dir / "history.json"
     if not history.exists():
-        raise SystemExit(f"mnist.py: error: --match needs {history}; give --seconds instead")
+        raise SystemExit(f"benchmarks.mnist: error: --match needs {history}; give --seconds instead")
     return sum(json.loads(history.read_text())["train_seconds"])
 
 
@@ -372,87 +363,29 @@ def read_row(run_dir):
     return row
 
 
-def projected_hours(row, rates):
-    """Hours for the paper's 3,280 passes over 60,000 images at the row's measured examples/s, else at
-    the rate of a measured row with the same layers and k, else at a 1-layer row's rate times
-    (1 + k') / (1 + k) (the encoder runs once per example, the decoder k times); with the basis named."""
-    layers, _, k = parse_row(row)
-    hours = lambda rate: PASSES * TRAIN_EXAMPLES / rate / 3600  # noqa: E731
-    if row in rates:
-        return hours(rates[row]), "its measured rate"
-    same = [r for r in rates if parse_row(r)[::2] == (layers, k)]
-    if same:
-        return hours(rates[same[0]]), f"rate of {same[0]}"
-    base = next((r for r in rates if parse_row(r)[0] == 1), None)
-    if base is None:
-        return None, "no row measured"
-    scaled = "" if parse_row(base)[2] == k else f" x {1 + parse_row(base)[2]}/{1 + k}"
-    return hours(rates[base] * (1 + parse_row(base)[2]) / (1 + k)), f"rate of {base}{scaled}"
-
-
 def epoch_rate(train_examples, seconds):
     """Examples/s of the median epoch (the first epoch's compile and slow outliers do not count)."""
     return round(train_examples / float(np.median(seconds)), 1) if seconds else None
 
 
 def report(args):
+    """With --runs, gathers the run directories into --json and --png, and the table into --results-md when
+    given; without, writes the table of --results-md (default docs/results/mnist.md) from the results file
+    its block names (or --json)."""
+    if args.runs is None:
+        page = args.results_md or page_path("mnist")
+        pages.refresh(page, tables.block, results_file=args.json)
+        print(f"{page}: the MNIST table written")
+        return
     runs = Path(args.runs)
     rows = {d.name: r for d in sorted(runs.iterdir()) if d.is_dir() and (r := read_row(d))} if runs.is_dir() else {}
-    rates = {name: r["examples_per_s"] for name, r in rows.items()
-             if r.get("examples_per_s") and not name.startswith("reference")}
-    files.write_json(args.json, {"runs": str(runs), "paper": {f"{k[0]}-{k[1]}": v for k, v in PAPER.items()},
-                                 "rows": rows})
+    json_path = args.json or results_path("mnist", "table")
+    files.write_json(json_path, {"runs": str(runs), "paper": {f"{k[0]}-{k[1]}": v for k, v in PAPER.items()},
+                                 "paper_passes": PASSES, "rows": rows})
     draw(rows, Path(args.png))
-    table = markdown(rows, rates)
     if args.results_md:
-        replace_block(Path(args.results_md), table)
-    print(table)
-
-
-def cell(row):
-    if row.get("test_nll_k5000") is not None:
-        return f"{row['test_nll_k5000']:.2f}"
-    if row.get("curve"):
-        point = row["curve"][-1]
-        return f"({point['nll_k100']:.2f} at epoch {point['epoch']}, k = 100, 1,000 images)"
-    return "-"
-
-
-def markdown(rows, rates):
-    lines = ["| row | layers | objective | k | paper NLL | tfpvae NLL (k = 5000) | status | epochs done / "
-             "budget | paper's budget | training time | examples/s | active units | 3,280 passes would take |",
-             "| --- | ---: | --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | --- |"]
-    for name in ROWS:
-        layers, objective, k = parse_row(name)
-        paper = PAPER.get((layers, objective), {}).get(k)
-        row = rows.get(name, {})
-        hours, basis = projected_hours(name, rates)
-        budget = (f"{row['epochs_done']} / {row['epochs']} epochs"
-                  + (f", {row['seconds']:.0f} s" if row.get("seconds") else "")) if row else "not run"
-        lines.append(
-            f"| {name} | {layers} | {objective} | {k} | {f'{paper:.2f}' if paper else '-'} | {cell(row)} | "
-            f"{row.get('status', '-')} | {budget} | {PASSES} passes | "
-            f"{row['train_seconds'] / 60:.1f} min | {row['examples_per_s'] or 0:,.0f} | "
-            f"{row.get('active_units', '-')} | "
-            f"{'-' if hours is None else f'{hours:.1f} h ({basis})'} |" if row else
-            f"| {name} | {layers} | {objective} | {k} | {f'{paper:.2f}' if paper else '-'} | - | not run | - | "
-            f"{PASSES} passes | - | - | - | {'-' if hours is None else f'{hours:.1f} h ({basis})'} |")
-    for name, row in rows.items():
-        if name.startswith("reference"):
-            lines.append(f"| {name} | 1 | elbo | 1 | 86.76 | {cell(row)} | {row['status']} | "
-                         f"{row['epochs_done']} epochs, {row['seconds']:.0f} s | {PASSES} passes | "
-                         f"{row['train_seconds'] / 60:.1f} min | {row['examples_per_s']:,.0f} | - | - |")
-    return "\n".join(lines)
-
-
-def replace_block(path, table):
-    """Puts `table` between the MNIST markers of `path`, written atomically."""
-    begin, end = "<!-- mnist.py report: begin -->", "<!-- mnist.py report: end -->"
-    text = path.read_text()
-    if begin not in text or end not in text:
-        raise SystemExit(f"mnist.py: error: {path} has no {begin} ... {end} block to fill")
-    head, rest = text.split(begin, 1)
-    files.write_text(path, head + begin + "\n" + table + "\n" + end + rest.split(end, 1)[1])
+        pages.refresh(args.results_md, tables.block, results_file=json_path)
+    print(tables.markdown(rows, PASSES))
 
 
 def draw(rows, path):
@@ -487,7 +420,7 @@ def parse_args(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("train", "reference", "report"):
         command = commands.add_parser(name)
-        command.add_argument("--runs", required=True, help="folder of the run directories, one per row")
+        command.add_argument("--runs", required=name != "report", help="folder of the run directories, one per row")
         command.add_argument("--data", default=str(DATA), help="a Keras-format mnist.npz")
     train_, ref, rep = (commands.choices[n] for n in ("train", "reference", "report"))
     train_.add_argument("--row", required=True, help=f"one of {', '.join(ROWS)}")
@@ -505,15 +438,18 @@ def parse_args(argv=None):
                              help="train on the first N images (smoke tests; the table uses all)")
         command.add_argument("--test-examples", type=int, default=10000,
                              help="score the first N test images (smoke tests; the table uses all)")
-    rep.add_argument("--results-md", help="fill this file's MNIST block (benchmarks/RESULTS.md)")
-    rep.add_argument("--json", default=str(HERE / "mnist-results.json"))
-    rep.add_argument("--png", default=str(HERE / "mnist-curves.png"))
+    rep.add_argument("--results-md", help="the page whose MNIST block to fill (docs/results/mnist.md; without "
+                                          "--runs, the default)")
+    rep.add_argument("--json", help="the results file: written with --runs (default "
+                                    "benchmarks/mnist/results/table-DATE.json), else read (default: the one the "
+                                    "page's block names)")
+    rep.add_argument("--png", default=str(ROOT / "docs" / "results" / "img" / "mnist-curves.png"),
+                     help="the learning curves, drawn with --runs")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    sys.path.insert(0, str(HERE))
     {"train": train, "reference": reference, "report": report}[args.command](args)
 
 
