@@ -1,7 +1,7 @@
 """tfpvae on Keras's JAX backend, on the device JAX sees: MNIST training speed and test log p(x).
 
-    python benchmarks/device.py                                  # CPU, or the GPU where JAX sees one
-    python benchmarks/device.py --epochs 2 --train-examples 5000 --k 100 --out /tmp/device.json
+    python -m benchmarks.device                                  # CPU, or the GPU where JAX sees one
+    python -m benchmarks.device --epochs 2 --train-examples 5000 --k 100 --out /tmp/device.json
 
 The model is the IWAE paper's 1-stochastic-layer MNIST VAE: 784-200-200-50,
 tanh MLPs for q(z|x) (a diagonal Gaussian) and p(x|z) (Bernoulli), p(z) =
@@ -16,7 +16,8 @@ Data: a Keras-format mnist.npz (x_train, y_train, x_test, y_test; default
 binarized once (`tfpvae.data.binarize_static`, seed 0 for the training
 images, seed 1 for the test images).
 
-Reported (and written as JSON to --out):
+Reported (and written as JSON to --out, default
+benchmarks/device/results/mnist-DATE.json):
 
 - the JAX devices, backend and versions;
 - first epoch (s): the first epoch of `fit`, `jax.jit` tracing and compilation
@@ -46,11 +47,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import tfpvae  # noqa: E402
+from benchmarks.common import DATA, results_path  # noqa: E402
 from tfpvae import data  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
-DATA = HERE.parent.parent / "shared" / "data" / "mnist.npz"
-OUT = HERE / "device-results.json"
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 MLP = {"name": "mlp", "units": [200, 200], "activation": "tanh"}
 LATENT, BATCH, LEARNING_RATE = 50, 100, 1e-3
@@ -59,7 +58,7 @@ LATENT, BATCH, LEARNING_RATE = 50, 100, 1e-3
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA, help=f"Keras-format mnist.npz (default {DATA})")
-    parser.add_argument("--out", type=Path, default=OUT, help=f"JSON results file (default {OUT})")
+    parser.add_argument("--out", type=Path, help="JSON results file (default benchmarks/device/results/mnist-DATE.json)")
     parser.add_argument("--epochs", type=int, default=5,
                         help="epochs; the first (with compilation) is left out of examples/s (default 5)")
     parser.add_argument("--train-examples", type=int, default=60000,
@@ -68,6 +67,7 @@ def parse_args(argv=None):
     parser.add_argument("--k", type=int, default=1000, help="importance samples of log p(x) (default 1000)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    args.out = args.out or results_path("device", "mnist")
     if args.epochs < 2:
         parser.error("--epochs must be at least 2 (the first is left out of the steady state)")
     if args.train_examples < BATCH:
@@ -78,11 +78,11 @@ def parse_args(argv=None):
 def load(path, train_examples, test_examples):
     """(train, test): flat float32 [N, 784] images in {0, 1}, each split binarized once."""
     if not path.is_file():
-        raise SystemExit(f"device.py: no file {path}; give a Keras-format mnist.npz with --data PATH")
+        raise SystemExit(f"benchmarks.device: no file {path}; give a Keras-format mnist.npz with --data PATH")
     with np.load(path) as archive:
         missing = [key for key in KEYS if key not in archive.files]
     if missing:
-        raise SystemExit(f"device.py: {path} lacks {missing}; expected a Keras-format mnist.npz with {KEYS}")
+        raise SystemExit(f"benchmarks.device: {path} lacks {missing}; expected a Keras-format mnist.npz with {KEYS}")
     train = data.load_arrays(str(path), split="train", max_examples=train_examples // BATCH * BATCH).x
     test = data.load_arrays(str(path), split="test", max_examples=test_examples).x
     return (data.binarize_static(train.reshape(len(train), -1), seed=0),
@@ -142,7 +142,7 @@ def environment():
 def main(argv=None):
     args = parse_args(argv)
     if keras.backend.backend() != "jax":
-        raise SystemExit(f"device.py: runs on Keras's JAX backend; KERAS_BACKEND is {keras.backend.backend()!r}")
+        raise SystemExit(f"benchmarks.device: runs on Keras's JAX backend; KERAS_BACKEND is {keras.backend.backend()!r}")
     print("JAX devices:", ", ".join(str(d) for d in jax.devices()), flush=True)
     train_x, test_x = load(args.data, args.train_examples, args.test_examples)
     vae, training = train(train_x, args.epochs, args.seed)

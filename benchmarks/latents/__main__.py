@@ -1,7 +1,7 @@
 """Latents beyond the Gaussian: hyperspherical and discrete VAEs against a Gaussian one.
 
-    python benchmarks/latents.py                                    # the bundled 8x8 digits
-    python benchmarks/latents.py --data ../shared/data/mnist.npz --train-examples 10000 \\
+    python -m benchmarks.latents                                    # the bundled 8x8 digits
+    python -m benchmarks.latents --data ../shared/data/mnist.npz --train-examples 10000 \\
         --test-examples 2000 --epochs 10 --json latents.json --pictures pictures/
 
 Davidson et al. (arXiv:1804.00891, Table 1) report that a VAE with a von
@@ -28,7 +28,9 @@ of the same quantity.
 Each model is scored on one statically binarized test set: the ELBO (one z
 per example) and the importance-sampled log p(x) with --k samples, in nats
 per example (higher is better). A PNG of 64 samples (decoded means) per model
-goes to --pictures. Markdown to stdout, progress to stderr, all to --json.
+goes to --pictures (those on docs/results/latents.md are in
+docs/results/img/latents/, named DATA-MODEL.png). Markdown to stdout, progress
+to stderr, all to --json.
 """
 
 import argparse

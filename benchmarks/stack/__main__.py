@@ -1,8 +1,8 @@
 """Per-level KL and active units of a stack of latent layers on MNIST, epoch by epoch.
 
-    python benchmarks/stack.py --epochs 20 --with-zero-start
-    python benchmarks/stack.py --epochs 60 --binarize dynamic --only 1-level 2-level
-    python benchmarks/stack.py --epochs 20 --warmup-epochs 10 --only 2-level 2-level-ladder
+    python -m benchmarks.stack --epochs 20 --with-zero-start
+    python -m benchmarks.stack --epochs 60 --binarize dynamic --only 1-level 2-level
+    python -m benchmarks.stack --epochs 20 --warmup-epochs 10 --only 2-level 2-level-ladder
 
 Trains, one after the other, the IWAE paper's 1-level model (784-200-200-50),
 its 2-level stack (latent_dim=[100, 50], tanh MLPs [100, 100] and [50, 50])
@@ -15,7 +15,8 @@ MNIST, the training images binarized once (seed 0) or afresh every epoch
 no warm-up, no free bits. After each epoch: each level's KL on the first 1,000 test images (one z)
 and its active units (Burda et al.: Cov_x(E_q[z_u]) > 0.01) on the first 2,000;
 at the end, test log p(x) with k = 1000 on the first 2,000 test images. A
-model already in the output file is skipped, so a killed run resumes.
+model already in the output file (--out, default benchmarks/stack/results/mnist-DATE.json) is
+skipped, so a killed run resumes.
 """
 
 import argparse
@@ -31,10 +32,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import tfpvae  # noqa: E402
+from benchmarks.common import DATA, results_path  # noqa: E402
 from tfpvae import data, files  # noqa: E402
 from tfpvae.objectives import bounds  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
 TEST_EXAMPLES, KL_EXAMPLES, K = 2000, 1000, 1000
 
 
@@ -118,7 +119,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--data", default=str(DATA))
-    parser.add_argument("--out", default=str(Path(__file__).with_name("stack-results.json")))
+    parser.add_argument("--out", default=str(results_path("stack", "mnist")))
     parser.add_argument("--only", nargs="*", help="model names to run (default: all)")
     parser.add_argument("--binarize", choices=["static", "dynamic"], default="static",
                         help="training images binarized once (seed 0) or afresh every epoch")

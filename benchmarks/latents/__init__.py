@@ -1,0 +1,1 @@
+"""Hyperspherical and discrete VAEs against a Gaussian one: `python -m benchmarks.latents`."""
