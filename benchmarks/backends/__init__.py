@@ -1,1 +1,4 @@
-"""tfpvae on Keras's JAX and TensorFlow backends against a plain Keras-3 VAE on JAX: `python -m benchmarks.backends`."""
+"""tfpvae on Keras's JAX and TensorFlow backends against a plain Keras-3 VAE on JAX.
+
+Run as `python -m benchmarks.backends`.
+"""

@@ -67,7 +67,8 @@ HIDDEN, LATENT, BATCH = [200, 200], 50, 100
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.backends", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA,
                         help="Keras-format mnist.npz (default ../shared/data/mnist.npz; synthetic "
                              "Bernoulli(0.3) pixels when it does not exist)")

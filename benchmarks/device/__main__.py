@@ -56,9 +56,11 @@ LATENT, BATCH, LEARNING_RATE = 50, 100, 1e-3
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.device", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA, help=f"Keras-format mnist.npz (default {DATA})")
-    parser.add_argument("--out", type=Path, help="JSON results file (default benchmarks/device/results/mnist-DATE.json)")
+    parser.add_argument("--out", type=Path,
+                        help="JSON results file (default benchmarks/device/results/mnist-DATE.json)")
     parser.add_argument("--epochs", type=int, default=5,
                         help="epochs; the first (with compilation) is left out of examples/s (default 5)")
     parser.add_argument("--train-examples", type=int, default=60000,
@@ -142,7 +144,8 @@ def environment():
 def main(argv=None):
     args = parse_args(argv)
     if keras.backend.backend() != "jax":
-        raise SystemExit(f"benchmarks.device: runs on Keras's JAX backend; KERAS_BACKEND is {keras.backend.backend()!r}")
+        raise SystemExit(f"benchmarks.device: runs on Keras's JAX backend; "
+                         f"KERAS_BACKEND is {keras.backend.backend()!r}")
     print("JAX devices:", ", ".join(str(d) for d in jax.devices()), flush=True)
     train_x, test_x = load(args.data, args.train_examples, args.test_examples)
     vae, training = train(train_x, args.epochs, args.seed)

@@ -39,7 +39,8 @@ def run(x, seed, inference):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.ladder_seeds", description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
     parser.add_argument("--inference", default="ladder", choices=["ladder", "bottom_up"])
     parser.add_argument("--json", help="append the rows to this JSON list")

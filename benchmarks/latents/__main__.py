@@ -52,7 +52,8 @@ HYPERSPHERICAL = ("normal", "power_spherical", "von_mises_fisher")
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.latents", description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="a file tfpvae.data.load_arrays reads (default: the 8x8 digits)")
     parser.add_argument("--train-examples", type=int, default=0, help="first N training images (default all)")
     parser.add_argument("--test-examples", type=int, default=0, help="first N test images (default all)")

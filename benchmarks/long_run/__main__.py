@@ -90,7 +90,8 @@ def summary(per_epoch, settle):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.long_run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=str(DATA))
     parser.add_argument("--train-examples", type=int, default=0, help="first N training images (0: all)")
     parser.add_argument("--epochs", type=int, default=200)

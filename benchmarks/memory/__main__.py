@@ -35,7 +35,8 @@ EVENT = 784
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.memory", description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=1000, help="test examples for log p(x) (default 1000)")
     parser.add_argument("--num-samples", type=int, default=5000, help="importance samples k (default 5000)")
     parser.add_argument("--sample", type=int, default=100_000, help="x drawn by sample (default 100000)")

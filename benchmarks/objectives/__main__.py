@@ -40,7 +40,8 @@ from tfpvae import data, files  # noqa: E402
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.objectives", description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="a file tfpvae.data.load_arrays reads (default: the 8x8 digits)")
     parser.add_argument("--objectives", nargs="+", default=tfpvae.objectives.names(),
                         choices=tfpvae.objectives.names())

@@ -58,7 +58,8 @@ LATENT, BATCH, LEARNING_RATE = 50, 100, 1e-3
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.parity", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA, help=f"Keras-format mnist.npz (default {DATA})")
     parser.add_argument("--epochs", type=int, default=30, help="epochs of the 60,000 training images (default 30)")
     parser.add_argument("--k", type=int, default=1000, help="importance samples of log p(x) (default 1000)")

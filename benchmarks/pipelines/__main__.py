@@ -57,7 +57,8 @@ DEFAULT_PIPELINES = PIPELINES[:5]
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.pipelines", description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DATA), help="Keras-format mnist.npz (x_train uint8)")
     parser.add_argument("--examples", type=int, default=20000, help="training examples per epoch")
     parser.add_argument("--batch-size", type=int, default=100)

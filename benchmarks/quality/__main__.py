@@ -48,7 +48,8 @@ DEFAULT_EPOCHS = {"digits": (100, 300), "other": (10, 20)}  # (--epochs, --kw-ep
 
 def parse_args(argv=None):
     """The command-line options; epoch defaults depend on the data."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.quality", description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="a file tfpvae.data.load_arrays reads, e.g. a Keras-format "
                                        "mnist.npz (default: scikit-learn's bundled 8x8 digits)")
     parser.add_argument("--parts", nargs="+", choices=("kw", "budget"), default=["kw", "budget"],

@@ -23,8 +23,9 @@ def kingma_welling_table(curves):
 def equal_budget_table(results, train_time=True):
     """Markdown lines: a row per contender, mean (± sd over seeds) of each score (and of the train time)."""
     keys = ["test_elbo", "test_log_px", "train_elbo"] + (["train_s"] if train_time else [])
-    lines = ["| model | objective | test ELBO | test log p(x) | train ELBO |" + (" train time (s) |" if train_time else ""),
-             "| --- | --- | ---: | ---: | ---: |" + (" ---: |" if train_time else "")]
+    lines = ["| model | objective | test ELBO | test log p(x) | train ELBO |", "| --- | --- | ---: | ---: | ---: |"]
+    if train_time:
+        lines = [lines[0] + " train time (s) |", lines[1] + " ---: |"]
     for result in results:
         cells = [mean_sd([score[key] for score in result["per_seed"]]) for key in keys]
         lines.append(f"| {result['model']} | {result['objective']} | " + " | ".join(cells) + " |")

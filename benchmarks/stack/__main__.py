@@ -116,7 +116,8 @@ def run(name, start_at_marginal, x, x_test, epochs, binarize="static", warmup_ep
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.stack", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--data", default=str(DATA))
     parser.add_argument("--out", default=str(results_path("stack", "mnist")))

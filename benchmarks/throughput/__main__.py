@@ -66,7 +66,8 @@ LARGE = {"input_dim": 784, "hidden": [1024, 1024], "latent": 64}
 
 def parse_args(argv=None):
     """The command-line options; `--large` overrides the architecture."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.throughput", description=__doc__.splitlines()[0])
     parser.add_argument("--input-dim", type=int, default=784, help="D of synthetic data (default 784)")
     parser.add_argument("--hidden", type=int, nargs="+", default=[200, 200], help="hidden layer sizes")
     parser.add_argument("--latent", type=int, default=50, help="latent size")
