@@ -59,7 +59,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import tfpvae  # noqa: E402
-from benchmarks.common import DATA, ROOT, page_path, pages, results_path  # noqa: E402
+from benchmarks.common import DATA, ROOT, page_path, pages, processor, results_path  # noqa: E402
 from benchmarks.mnist import tables  # noqa: E402
 from benchmarks.mnist.tables import PAPER, ROWS, TRAIN_EXAMPLES, parse_row  # noqa: E402
 from tfpvae import data, files  # noqa: E402
@@ -198,11 +198,10 @@ def settings(args, train):
 
 
 def machine():
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return {"cpu": cpu, "cores": os.cpu_count(), "load_average": os.getloadavg(), "python": platform.python_version(),
-            "backend": keras.backend.backend(), "tensorflow": tf.__version__, "keras": keras.__version__,
-            "tfpvae": tfpvae.__version__}
+    """The machine and the versions a run records."""
+    return {"cpu": processor(), "cores": os.cpu_count(), "load_average": os.getloadavg(),
+            "python": platform.python_version(), "backend": keras.backend.backend(), "tensorflow": tf.__version__,
+            "keras": keras.__version__, "tfpvae": tfpvae.__version__}
 
 
 def train(args):
