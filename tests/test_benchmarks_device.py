@@ -1,4 +1,4 @@
-"""benchmarks/device.py runs on Keras's JAX backend without TensorFlow, as on a machine that lacks it."""
+"""benchmarks/device runs on Keras's JAX backend without TensorFlow, as on a machine that lacks it."""
 
 import json
 import math
@@ -10,12 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("jax", reason="benchmarks/device.py runs on JAX, which is not installed")
+pytest.importorskip("jax", reason="benchmarks/device runs on JAX, which is not installed")
 
 ROOT = Path(__file__).resolve().parent.parent
-DEVICE = ROOT / "benchmarks" / "device.py"
 
-# Runs a script with `import tensorflow` failing as it does where TensorFlow is not installed.
+# Runs a module with `import tensorflow` failing as it does where TensorFlow is not installed.
 WITHOUT_TENSORFLOW = """
 import runpy
 import sys
@@ -30,7 +29,7 @@ class NoTensorFlow:
 
 sys.meta_path.insert(0, NoTensorFlow())
 sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name="__main__")
+runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
 """
 
 
@@ -48,7 +47,7 @@ def test_device_benchmark_trains_and_scores_without_tensorflow(tmp_path):
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     args = ["--data", tmp_path / "mnist.npz", "--epochs", 2, "--train-examples", 200, "--test-examples", 50,
             "--k", 20, "--out", out]
-    done = subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, str(DEVICE), *map(str, args)],
+    done = subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, "benchmarks.device", *map(str, args)],
                           capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "JAX devices:" in done.stdout

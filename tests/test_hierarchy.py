@@ -348,7 +348,7 @@ LADDER_ON_JAX = pytest.mark.xfail(
     backend.is_jax, strict=False,
     reason="the ladder without warm-up is fragile: with seeds 0-3 on each backend's random stream its levels "
            "kept 3/1, 8/3, 7/1 and 1/1 active units on TensorFlow and 0/0, 2/2, 5/1 and 5/1 on JAX "
-           "(benchmarks/RESULTS.md, 'Stacks of latent layers'); seed 0 collapses on JAX")
+           "(docs/results/ladder_seeds.md); seed 0 collapses on JAX")
 
 
 @pytest.mark.parametrize("inference, least_active, elbo_margin",

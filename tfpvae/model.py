@@ -368,7 +368,7 @@ class VAE(trainers.Trainer, keras.Model):
         decoder spends its first steps learning the pixels' means while the
         KL term pulls q(z|x) onto the prior, which in a stack of latent
         layers, whose conditional priors are learned, ends with z unused
-        (benchmarks/RESULTS.md, "Stacks of latent layers").
+        (docs/results/stack.md).
 
         Args:
           x: examples x (or (x, c)), numpy [N, *event_shape].

@@ -22,8 +22,8 @@ shape.
 costs seconds before the first step, which a short `fit` does not earn
 back, so XLA is used when a `fit` plans at least `XLA_MIN_STEPS` training
 steps (epochs x steps per epoch; an unknown or infinite number of steps
-counts as many). benchmarks/xla_policy.py measures the compile and the
-time saved per step that the threshold rests on (benchmarks/RESULTS.md).
+counts as many). benchmarks/xla_policy measures the compile and the
+time saved per step that the threshold rests on (docs/results/xla_policy.md).
 
 Example:
   >>> vae.compile()                   # jit_compile="auto"

@@ -9,7 +9,7 @@ copy per example.
 Such a pipeline has nothing for tf.data's autotuning to tune, and the
 autotuning costs time at epoch boundaries: Keras makes a new iterator for each
 epoch, and with autotuning on, the first step of some epochs waits for it
-(benchmarks/RESULTS.md). So these pipelines run with autotuning off and a
+(docs/results/throughput.md). So these pipelines run with autotuning off and a
 fixed prefetch of `PREFETCH` batches.
 """
 

@@ -28,7 +28,7 @@ class DiagonalNormal(tfd.MultivariateNormalDiag):
     eps is drawn by `backend.normal`: on TensorFlow by Philox, whose XLA form
     may order its stream differently from TensorFlow's kernel, so one seed can
     give other (equally distributed) draws with and without XLA
-    (benchmarks/RESULTS.md).
+    (docs/results/throughput.md).
 
     Sampling overrides TFP's `_call_sample_n`, the hook `sample` reaches
     through a `TransformedDistribution` (see `tfpvae.compat`).

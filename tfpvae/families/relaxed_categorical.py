@@ -111,7 +111,7 @@ class RelaxedCategorical(Family):
     (Maddison et al.'s relaxed objective), a true lower bound on the
     log-density of the relaxed model p_lambda(z) p(x|z), in which z is
     continuous on the simplex (with a uniform prior it left the latent unused
-    in benchmarks/latents.py). `vae.log_likelihood` importance-samples with
+    in benchmarks/latents). `vae.log_likelihood` importance-samples with
     this q and the prior's relaxed density, so it estimates that relaxed
     log-density (its expectation is a lower bound on it) under either KL
     choice, not the likelihood of the discrete model.

@@ -77,7 +77,7 @@ class Trainer(training_loop.XLATraining):
         as on a GPU, and runs each execution's steps as one XLA loop
         (`tfpvae.training_loop`); for a VAE's step, XLA fuses the elementwise
         work of the activations, the sampler, the log-densities and the
-        optimizer (benchmarks/RESULTS.md measures it). `jit_compile="auto"`
+        optimizer (docs/results/throughput.md measures it). `jit_compile="auto"`
         does so for each `fit` that plans at least
         `training_loop.XLA_MIN_STEPS` steps (epochs x steps per epoch), where
         the compile pays for itself, whenever Keras finds that every layer

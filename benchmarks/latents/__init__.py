@@ -1,0 +1,4 @@
+"""Hyperspherical and discrete VAEs against a Gaussian one.
+
+Run as `python -m benchmarks.latents`.
+"""

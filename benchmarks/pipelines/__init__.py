@@ -1,0 +1,4 @@
+"""Examples/s of input pipelines alone and of `fit` fed by them.
+
+Run as `python -m benchmarks.pipelines`.
+"""
