@@ -7,13 +7,13 @@ ROWS = {"training images": "training images (the floor)", "prior": "prior p(z)",
 
 def block(results, part=None):
     """Per sampler: Fréchet distance, KID (with its standard error), precision, recall, seconds to fit."""
-    lines = ["| z from | Fréchet distance | KID x 1000 | precision | recall | fit (s) |",
+    lines = ["| z from | Fréchet distance | KID | precision | recall | fit (s) |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for name, label in ROWS.items():
         row = results["rows"].get(name)
         if row is None:
             continue
         fit = f"{row['fit_seconds']:.0f}" if "fit_seconds" in row else "-"
-        lines.append(f"| {label} | {row['frechet_distance']:.2f} | {1000 * row['kernel_distance']:.2f} "
-                     f"± {1000 * row['kernel_distance_stderr']:.2f} | {row['precision']:.3f} | {row['recall']:.3f} | {fit} |")
+        lines.append(f"| {label} | {row['frechet_distance']:.2f} | {row['kernel_distance']:.2f} "
+                     f"± {row['kernel_distance_stderr']:.2f} | {row['precision']:.3f} | {row['recall']:.3f} | {fit} |")
     return "\n".join(lines)
