@@ -83,7 +83,7 @@ class TemperatureRecorder(keras.callbacks.Callback):
         self.seen = []
 
     def on_train_batch_end(self, batch, logs=None):
-        self.seen.append(float(np.exp(np.asarray(self.model.posterior_layer.shared)[0])))
+        self.seen.append(float(np.exp(np.asarray(self.model.stack.posterior_layer.shared)[0])))
 
 
 def discrete_vae(temperature=1.0):
@@ -103,7 +103,7 @@ def test_temperature_anneals_exponentially_then_holds_and_is_not_trained(digits,
     np.testing.assert_allclose(record.seen, [0.25 ** min(1.0, t / 4) for t in range(8)], rtol=1e-5)
     model.save(tmp_path / "m.keras")
     again = keras.models.load_model(tmp_path / "m.keras")
-    np.testing.assert_allclose(np.exp(np.asarray(again.posterior_layer.shared)), [0.25], rtol=1e-6)
+    np.testing.assert_allclose(np.exp(np.asarray(again.stack.posterior_layer.shared)), [0.25], rtol=1e-6)
 
 
 def test_temperature_anneals_by_epochs(digits):

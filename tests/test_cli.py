@@ -229,7 +229,7 @@ def silence_two_units(run):
     from tfpvae import runs
 
     vae, _ = runs.load_run(run)
-    kernel = vae.posterior_layer.params.kernel
+    kernel = vae.stack.posterior_layer.params.kernel
     kernel.assign(kernel.numpy() * ~np.isin(np.arange(kernel.shape[1]), [0, 2]))
     vae.save(run / "model.keras")
 
@@ -244,8 +244,8 @@ def stack_active_units(run):
     vae, config = runs.load_run(run)
     x = runs.test_arrays(config).x
     q = vae.encode(x)
-    bottom = q.levels(tf.zeros([len(x), sum(vae.latent_sizes)]))[0].mean()
-    top = q.levels(tf.concat([bottom, tf.zeros([len(x), vae.latent_sizes[1]])], -1))[1].mean()
+    bottom = q.levels(tf.zeros([len(x), sum(vae.stack.latent_sizes)]))[0].mean()
+    top = q.levels(tf.concat([bottom, tf.zeros([len(x), vae.stack.latent_sizes[1]])], -1))[1].mean()
     return int(np.sum(np.concatenate([bottom, top], axis=-1).var(axis=0) > 0.01))
 
 

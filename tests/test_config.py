@@ -80,7 +80,7 @@ MODELS = {
 
 def posteriors(vae):
     """The posterior family of every level."""
-    return [layer.family.get_config() for layer in [vae.posterior_layer, *vae.upper_posteriors]]
+    return [layer.family.get_config() for layer in [vae.stack.posterior_layer, *vae.stack.upper_posteriors]]
 
 
 def toml_value(value):

@@ -121,7 +121,7 @@ def data_for(vae, rng):
     shape = (BATCH, *vae.event_shape)
     candidates = [rng.normal(size=shape), np.round(rng.uniform(0.02, 0.98, shape) * 255) / 255,
                   rng.poisson(3.0, shape)]
-    family = vae.likelihood_layer.family
+    family = vae.stack.likelihood_layer.family
     return next(x for x in candidates if family.support_error(x) is None).astype(np.float32)
 
 
@@ -254,7 +254,7 @@ def test_every_family_exports_and_matches_the_live_model(served, role, name):
     vae, _, _, out = model_of(served, role, name)
     assert getattr(vae, f"{role}_layer").family.name == name
     expected = expected_of(served, role, name)
-    families = {("prior", vae.prior_layer.family.name), ("posterior", vae.posterior_layer.family.name)}
+    families = {("prior", vae.stack.prior_layer.family.name), ("posterior", vae.stack.posterior_layer.family.name)}
     other = set().union(*(OTHER_DRAWS.get(family, set()) for family in families))
     for signature in SIGNATURES:
         received = outputs_of(out, signature)

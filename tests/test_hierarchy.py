@@ -59,10 +59,10 @@ def linear_gaussian(posterior_shift=0.0, posterior_scale=1.0, **kwargs):
                      encoder=[keras.layers.Identity(), keras.layers.Identity()],
                      decoder=[keras.layers.Identity(), keras.layers.Identity()], seed=0, **kwargs)
     (w1, c1, sd1), (w2, c2, sd2) = exact_posterior()
-    set_head(vae.posterior_layer, w1, c1 + posterior_shift, sd1 * posterior_scale)
-    set_head(vae.upper_posteriors[0], w2, c2 + posterior_shift, sd2 * posterior_scale)
-    set_head(vae.likelihood_layer, [B], b, sx)
-    set_head(vae.conditional_priors[0], [A], a, s1)
+    set_head(vae.stack.posterior_layer, w1, c1 + posterior_shift, sd1 * posterior_scale)
+    set_head(vae.stack.upper_posteriors[0], w2, c2 + posterior_shift, sd2 * posterior_scale)
+    set_head(vae.stack.likelihood_layer, [B], b, sx)
+    set_head(vae.stack.conditional_priors[0], [A], a, s1)
     return vae
 
 
@@ -95,11 +95,11 @@ def test_closed_form_kls_below_the_top_would_be_biased():
     from tfpvae.objectives import bounds
 
     vae = linear_gaussian()
-    q, p = vae.posterior_of(tf.constant(X)), vae.prior()
+    q, p = vae.encode(X), vae.prior()
     z = q.sample(4000, seed=backend.seed_pair(3, 4))
     kl = tf.add_n([tf.reduce_sum(bounds.level_kl_groups(*level, "analytic"), -1)
                    for level in zip(q.levels(z), p.levels(z), q.split(z))])
-    reconstruction = tf.reduce_mean(vae.likelihood_of(z).log_prob(X), 0)
+    reconstruction = tf.reduce_mean(vae.decode(z).log_prob(X), 0)
     assert np.all(np.abs(np.asarray((reconstruction - kl)) - log_px(X)) > 0.1)
 
 
@@ -122,7 +122,8 @@ def test_path_gradients_vanish_at_the_exact_posterior(objective):
     def inference_gradient(name):
         vae = linear_gaussian(objective=name, num_samples=4)
         vae.compile(optimizer="sgd")
-        weights = [v for layer in (vae.posterior_layer, vae.upper_posteriors[0]) for v in layer.trainable_variables]
+        heads = (vae.stack.posterior_layer, vae.stack.upper_posteriors[0])
+        weights = [v for layer in heads for v in layer.trainable_variables]
         x = tf.constant(X)
         with tf.GradientTape() as tape:
             loss = vae._loss(x)
@@ -194,10 +195,10 @@ def linear_gaussian_ladder(**kwargs):
                      encoder=[keras.layers.Identity(), keras.layers.Identity()],
                      decoder=[keras.layers.Identity(), keras.layers.Identity()], seed=0, **kwargs)
     (w1, c1, sd1), (w2, c2, sd2) = exact_ladder()
-    set_head(vae.posterior_layer, w1, c1, sd1)
-    set_head(vae.upper_posteriors[0], w2, c2, sd2)
-    set_head(vae.likelihood_layer, [B], b, sx)
-    set_head(vae.conditional_priors[0], [A], a, s1)
+    set_head(vae.stack.posterior_layer, w1, c1, sd1)
+    set_head(vae.stack.upper_posteriors[0], w2, c2, sd2)
+    set_head(vae.stack.likelihood_layer, [B], b, sx)
+    set_head(vae.stack.conditional_priors[0], [A], a, s1)
     return vae
 
 
@@ -258,7 +259,7 @@ def test_a_ladder_trains_saves_and_loads(digits, tmp_path):
     assert history["loss"][-1] < history["loss"][0]
     vae.save(tmp_path / "ladder.keras")
     loaded = keras.models.load_model(tmp_path / "ladder.keras")
-    assert loaded.inference == "ladder" and loaded.kl_form == ("analytic", "analytic")
+    assert loaded.stack.inference == "ladder" and loaded.kl_form == ("analytic", "analytic")
     np.testing.assert_allclose(loaded.predict(digits[:5], verbose=0), vae.predict(digits[:5], verbose=0),
                                rtol=1e-6)
 
@@ -300,7 +301,7 @@ def test_active_units_of_the_exact_posterior_are_the_closed_form_variances():
 @pytest.mark.parametrize("posterior", [["mvn_tril", "normal"], ["normal", "iaf"]])
 def test_each_level_takes_its_own_posterior_family(posterior, digits):
     vae = tfpvae.VAE(event_shape=(8, 8, 1), posterior=posterior, seed=0, **STACK)
-    assert [vae.posterior_layer.family.name, vae.upper_posteriors[0].family.name] == posterior
+    assert [vae.stack.posterior_layer.family.name, vae.stack.upper_posteriors[0].family.name] == posterior
     vae.compile(optimizer="adam")
     history = vae.fit(digits[:128], epochs=1, batch_size=64, verbose=0).history
     assert np.isfinite(history["loss"][0])
@@ -324,7 +325,7 @@ def test_a_conditional_stack_reads_the_context_at_every_level(digits):
 def level_active_units(vae, x):
     """Active units (Burda et al.: Cov_x(E_q[z_u]) > 0.01) of each level, bottom first."""
     _, variances = vae.active_units(x)
-    ends = np.cumsum((0, *vae.latent_sizes))
+    ends = np.cumsum((0, *vae.stack.latent_sizes))
     return [int(np.sum(variances[start:end] > 0.01)) for start, end in zip(ends[:-1], ends[1:])]
 
 

@@ -33,7 +33,7 @@ def test_mixed_policy_trains_close_to_float32(digits, policy):
     of the float32 run's (rounding in half precision changes the path)."""
     vae, history, elbo = trained_elbo(digits)
     half = tf.float16 if policy == "mixed_float16" else tf.bfloat16
-    assert vae.encoder_net.layers[-1].compute_dtype == half.name
+    assert vae.stack.encoder_net.layers[-1].compute_dtype == half.name
     q = vae.encode(digits[:4])
     assert q.dtype == tf.float32
     assert vae.decode(q.sample(seed=backend.seed_pair(1, 2))).log_prob(digits[:4]).dtype == tf.float32

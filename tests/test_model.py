@@ -160,7 +160,7 @@ def test_config_is_json_and_rebuilds_the_model():
     config = json.loads(json.dumps(vae.get_config()))
     again = tfpvae.VAE.from_config(config)
     assert again.get_config() == vae.get_config()
-    assert again.prior_layer.family.components == 3
+    assert again.stack.prior_layer.family.components == 3
     assert [w.shape for w in again.weights] == [w.shape for w in vae.weights]
 
 
@@ -414,17 +414,18 @@ def test_the_first_fit_starts_the_likelihood_at_the_datas_marginal(digits):
     assert not vae.data_initialized
     frozen_fit(vae, digits, batch_size=100)
     assert vae.data_initialized
-    np.testing.assert_allclose(np.asarray(vae.likelihood_layer.params.bias), marginal_logits(digits), rtol=1e-5)
-    vae.likelihood_layer.params.bias.assign(np.zeros(64, np.float32))
+    bias = vae.stack.likelihood_layer.params.bias
+    np.testing.assert_allclose(np.asarray(bias), marginal_logits(digits), rtol=1e-5)
+    vae.stack.likelihood_layer.params.bias.assign(np.zeros(64, np.float32))
     frozen_fit(vae, digits[::-1], batch_size=100)  # a later fit keeps what training made
-    np.testing.assert_array_equal(np.asarray(vae.likelihood_layer.params.bias), np.zeros(64))
+    np.testing.assert_array_equal(np.asarray(vae.stack.likelihood_layer.params.bias), np.zeros(64))
 
 
 @pytest.mark.tensorflow
 def test_a_dataset_starts_the_likelihood_from_its_first_batches(digits):
     vae = small_vae()
     frozen_fit(vae, tf.data.Dataset.from_tensor_slices(digits[:300]).batch(50))
-    np.testing.assert_allclose(np.asarray(vae.likelihood_layer.params.bias), marginal_logits(digits[:300]),
+    np.testing.assert_allclose(np.asarray(vae.stack.likelihood_layer.params.bias), marginal_logits(digits[:300]),
                                rtol=1e-5)
 
 
@@ -436,7 +437,7 @@ def test_a_loaded_or_opted_out_model_keeps_its_likelihood(digits, tmp_path):
     opted_out.data_initialized = True
     for model in (loaded, opted_out):
         frozen_fit(model, digits, batch_size=100)
-        np.testing.assert_array_equal(np.asarray(model.likelihood_layer.params.bias), np.zeros(64))
+        np.testing.assert_array_equal(np.asarray(model.stack.likelihood_layer.params.bias), np.zeros(64))
 
 
 def test_a_stack_with_a_posterior_per_level_saves_and_loads(tmp_path):
@@ -450,7 +451,8 @@ def test_a_stack_with_a_posterior_per_level_saves_and_loads(tmp_path):
     vae.save(tmp_path / "h.keras")
     again = keras.models.load_model(tmp_path / "h.keras")
     assert again.get_config() == vae.get_config()
-    assert [layer.family.name for layer in [again.posterior_layer, *again.upper_posteriors]] == ["mvn_tril", "normal"]
+    levels = [again.stack.posterior_layer, *again.stack.upper_posteriors]
+    assert [layer.family.name for layer in levels] == ["mvn_tril", "normal"]
     for a, b in zip(vae.get_weights(), again.get_weights()):
         np.testing.assert_array_equal(a, b)
     center = tfpvae.evaluation.center

@@ -100,7 +100,7 @@ def test_analytic_and_mc_elbo_agree_for_gaussian_posteriors(name):
 def test_vamp_prior_is_the_posterior_at_its_pseudo_inputs():
     vae, _ = model_and_data("prior", "vamp")
     p = vae.prior()
-    u = vae.prior_layer.family.pseudo_inputs(vae.prior_layer.params, vae.event_shape)
+    u = vae.stack.prior_layer.family.pseudo_inputs(vae.stack.prior_layer.params, vae.event_shape)
     q = vae.encode(np.asarray(u).clip(0, 1))
     z = np.array([[0.1, 0.4]], np.float32)
     expected = np.log(np.mean(np.exp(np.asarray(q.log_prob(z[:, None, :]))), axis=-1))
@@ -149,7 +149,7 @@ def test_discrete_vae_samples_decode_one_hot_codes():
     vae, _ = model_and_data("posterior", "relaxed_categorical")
     seed = backend.seed_pair(0, 5)
     prior_seed, _ = tf.unstack(backend.split(seed, 2))
-    codes = np.asarray(vae.prior_layer.family.draw(vae.prior(), 6, prior_seed))
+    codes = np.asarray(vae.stack.prior_layer.family.draw(vae.prior(), 6, prior_seed))
     assert set(np.unique(codes)) == {0.0, 1.0} and np.all(codes.reshape(6, 2, 2).sum(-1) == 1)
     np.testing.assert_allclose(vae.sample(6, seed=5, mean=True), vae.decode(codes).mean(), rtol=1e-5)
     assert vae.kl_form == "analytic"  # the KL of the categoricals, registered

@@ -229,7 +229,7 @@ def data_for(family, event_shape, n, seed=0):
 
 def inputs_of(vae, n=8, seed=0):
     """(x, labels or None) for the model: x in its likelihood's support, labels in [0, context_dim)."""
-    x = data_for(vae.likelihood_layer.family, vae.event_shape, n, seed)
+    x = data_for(vae.stack.likelihood_layer.family, vae.event_shape, n, seed)
     c = np.arange(n) % vae.context_dim if vae.context_dim else None
     return x, c
 
@@ -254,7 +254,7 @@ def assert_clear(error, kwargs):
 
 
 def posteriors(vae):
-    return [layer.family.get_config() for layer in [vae.posterior_layer, *vae.upper_posteriors]]
+    return [layer.family.get_config() for layer in [vae.stack.posterior_layer, *vae.stack.upper_posteriors]]
 
 
 def outputs(vae, x, c):
@@ -292,9 +292,9 @@ def assert_config_is_a_fixed_point(vae):
     assert rebuilt.get_config() == config
     assert [tuple(w.shape) for w in rebuilt.weights] == [tuple(w.shape) for w in vae.weights]
     assert posteriors(rebuilt) == posteriors(vae)
-    assert rebuilt.prior_layer.family.get_config() == vae.prior_layer.family.get_config()
+    assert rebuilt.stack.prior_layer.family.get_config() == vae.stack.prior_layer.family.get_config()
     assert rebuilt.objective.get_config() == vae.objective.get_config()
-    assert rebuilt.kl_form == vae.kl_form and rebuilt.latent_sizes == vae.latent_sizes
+    assert rebuilt.kl_form == vae.kl_form and rebuilt.stack.latent_sizes == vae.stack.latent_sizes
 
 
 def with_layers(kwargs):

@@ -80,7 +80,7 @@ class TemperatureAnnealing(Ramp):
         self.final = checks.real(final, "final", strict=True)
 
     def on_train_begin(self, logs=None):
-        layer = self.model.posterior_layer
+        layer = self.model.stack.posterior_layer
         if not isinstance(layer.family, RelaxedCategorical):
             raise ValueError(f"TemperatureAnnealing needs a 'relaxed_categorical' posterior; "
                              f"received {layer.family.name!r}")

@@ -16,7 +16,7 @@ import json
 import tomllib
 from pathlib import Path
 
-from tfpvae import checks, families, hierarchy, networks, objectives, schedules
+from tfpvae import checks, families, networks, objectives, schedules, stack
 from tfpvae.objectives.bounds import KL_FORMS
 
 BINARIZE = ("auto", "dynamic", "static", "none")
@@ -46,7 +46,7 @@ OPTIONS = {
         "beta": Option(1.0, float, "weight of the KL term (a beta-VAE)", None),
         "free_bits": Option(0.0, float, "nats of KL per latent dimension not penalized", None),
         "inference": Option("bottom_up", str, "how a stack of latent layers infers z: bottom-up q(z_l|z_{l-1}) "
-                            "or top-down ladder q(z_l|z_{l+1}, x)", list(hierarchy.INFERENCE)),
+                            "or top-down ladder q(z_l|z_{l+1}, x)", list(stack.INFERENCE)),
         "context_dim": Option(0, int, "number of label classes of a conditional VAE (0: unconditional)",
                               None),
     },

@@ -87,7 +87,7 @@ def representation(vae, batch_size=256):
         raise ValueError(f"the disentanglement metrics read the code of x alone; this VAE is conditional "
                          f"(context_dim={vae.context_dim})")
     batch_size = checks.positive_int(batch_size, "batch_size")
-    step = tf.function(lambda xb: evaluation.center(vae.posterior_of(xb)), reduce_retracing=True)
+    step = tf.function(lambda xb: evaluation.center(vae.stack.posterior(xb)), reduce_retracing=True)
     return lambda x: np.concatenate([step(tf.constant(x[i:i + batch_size], tf.float32)).numpy()
                                      for i in range(0, len(x), batch_size)]).astype(np.float64)
 

@@ -3,9 +3,9 @@ diagnostics and new samples.
 
 The functions on tensors here are the one implementation of each quantity:
 the `VAE` methods call them batch by batch over arrays, and the exported
-SavedModel's signatures trace them. They take the model's parts through the
-VAE's methods `posterior_of(x, c)`, `likelihood_of(z, c)`, `prior()` and
-its attributes `kl_form`, `num_samples`, `event_shape`.
+SavedModel's signatures trace them. They take the model's distributions from
+its `stack` (`posterior(x, c)`, `likelihood(z, c)`, `prior()`, `prior_draw(n,
+seed)`) and its attributes `kl_form`, `num_samples` and `event_shape`.
 
     ELBO(x)  = E_q[log p(x|z)] - KL(q(z|x) || p(z))
     log p(x) ~ log 1/k sum_i p(x, z_i) / q(z_i|x),   z_i ~ q(z|x)
@@ -34,13 +34,15 @@ FLOATS_PER_CHUNK = bounds.FLOATS_PER_CHUNK
 
 def elbo_terms(vae, x, c, num_samples, seed):
     """Per-example E_q[log p(x|z)] and KL(q(z|x) || p(z)), each [B]."""
-    return bounds.elbo_terms(vae.posterior_of(x, c), vae.prior(), lambda z: vae.likelihood_of(z, c), x,
+    stack = vae.stack
+    return bounds.elbo_terms(stack.posterior(x, c), stack.prior(), lambda z: stack.likelihood(z, c), x,
                              num_samples, vae.kl_form, seed)
 
 
 def log_weight_sums(vae, x, c, k, chunk, seed):
     """log sum_i w_i and log sum_i w_i^2 over k draws, `chunk` at a time, each [B]."""
-    return bounds.log_weight_sums(vae.posterior_of(x, c), vae.prior(), lambda z: vae.likelihood_of(z, c),
+    stack = vae.stack
+    return bounds.log_weight_sums(stack.posterior(x, c), stack.prior(), lambda z: stack.likelihood(z, c),
                                   x, k, chunk, seed)
 
 
@@ -59,20 +61,13 @@ def generate(vae, n, seed, c=None, sampler=None):
     returned, so `VAE.sample` and the exported `sample` signature draw alike.
     """
     prior_seed, likelihood_seed = tf.unstack(backend.split(seed, 2))
-    z = prior_draw(vae, n, prior_seed) if sampler is None else sampler.draw(n, prior_seed)
-    return vae.likelihood_of(z, c), likelihood_seed
-
-
-def prior_draw(vae, n, seed):
-    """n draws z ~ p(z) from the prior family's `draw`: for a relaxed
-    categorical prior, the discrete codes its relaxation stands for."""
-    prior = vae.prior()
-    return prior.sample(n, seed=seed) if isinstance(prior, Chain) else vae.prior_layer.family.draw(prior, n, seed)
+    z = vae.stack.prior_draw(n, prior_seed) if sampler is None else sampler.draw(n, prior_seed)
+    return vae.stack.likelihood(z, c), likelihood_seed
 
 
 def reconstruction(vae, x, c=None):
     """E[x | z = E_q[z]], the reconstruction mean."""
-    return vae.likelihood_of(center(vae.posterior_of(x, c)), c).mean()
+    return vae.stack.likelihood(center(vae.stack.posterior(x, c)), c).mean()
 
 
 def center(q):
@@ -189,10 +184,10 @@ def diagnostics(vae, x, c, batch_size, seed):
       or None, see `kl_per_dimension`), "mutual_information" (nats) and
       "total_correlation" (nats, or None where q has no closed-form marginals).
     """
-    prior = vae.prior()
+    prior = vae.stack.prior()
     posteriors, draws, own, kls = [], [], [], []
     for start, count, part_seed in chunk_seeds(seed, len(x), batch_size):
-        q = vae.posterior_of(tf.constant(x[start:start + count]), None if c is None else c[start:start + count])
+        q = vae.stack.posterior(tf.constant(x[start:start + count]), None if c is None else c[start:start + count])
         z = q.sample(seed=part_seed)
         posteriors.append(q)
         draws.append(z)

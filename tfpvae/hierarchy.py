@@ -27,18 +27,17 @@ x, and
     q(z_L|x) = N(mu_L, s_L^2),
     q(z_l|z_{l+1}, x) = N(mu_l, s_l^2) * p(z_l|z_{l+1}), renormalized
 
-(`precision_weighted`). Each q(z_l|z_{l+1}, x) and p(z_l|z_{l+1}) then share
-the z_{l+1} drawn before z_l, and every level's KL has a closed form.
+(`stack.precision_weighted`). Each q(z_l|z_{l+1}, x) and p(z_l|z_{l+1}) then
+share the z_{l+1} drawn before z_l, and every level's KL has a closed form.
+
+`tfpvae.stack.Stack` holds the levels' networks and builds these chains.
 """
 
 import functools
-import numbers
 
 from tfpvae.backend import tf, tfp
-from tfpvae.families.normal import DiagonalNormal
 
 tfd = tfp.distributions
-INFERENCE = ("bottom_up", "ladder")
 
 
 class Chain(tfd.Distribution):
@@ -122,63 +121,3 @@ class Chain(tfd.Distribution):
     def _log_prob(self, z):
         # The levels' batch shapes broadcast: the first's is [B], the others' that of z.
         return functools.reduce(tf.add, [level.log_prob(part) for level, part in zip(self.levels(z), self.split(z))])
-
-
-def sizes(latent_dim):
-    """The levels' sizes, bottom first, of an int or a list of ints.
-
-    Raises:
-      ValueError: anything but a positive int or a non-empty list of them.
-    """
-    values = [latent_dim] if isinstance(latent_dim, numbers.Integral) else latent_dim
-    valid = isinstance(values, (list, tuple)) and values and all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in values)
-    if not valid or isinstance(latent_dim, bool):
-        raise ValueError(f"latent_dim must be a positive int or a non-empty list of positive ints "
-                         f"(one per stochastic layer, the one next to x first); received {latent_dim!r}")
-    return tuple(int(v) for v in values)
-
-
-def per_level(spec, levels, what, allow_layer=True):
-    """One spec per level: a list of `levels` specs as it is, any other spec repeated.
-
-    Raises:
-      ValueError: a list of another length, or one Keras layer (which cannot
-        serve levels of different sizes) given for several levels.
-    """
-    if isinstance(spec, (list, tuple)) and not isinstance(spec, str):
-        if len(spec) != levels:
-            raise ValueError(f"{what} must be one spec for every level or a list of {levels} (one per "
-                             f"level, the one next to x first); received a list of {len(spec)}")
-        return list(spec)
-    if levels > 1 and not allow_layer and not isinstance(spec, (str, dict)):
-        raise ValueError(f"{what}: a Keras layer serves one level; for {levels} levels give a list of "
-                         f"{levels} layers or specs; received {spec!r}")
-    return [spec] * levels
-
-
-def check_inference(inference):
-    """`inference`, checked to be one of INFERENCE."""
-    if not isinstance(inference, str) or inference not in INFERENCE:
-        raise ValueError(f"inference must be one of {list(INFERENCE)}; received {inference!r}")
-    return inference
-
-
-def check_ladder(levels, posteriors):
-    """Raises unless ladder inference can run: two levels or more, each with a diagonal Gaussian q."""
-    if levels < 2:
-        raise ValueError(f"inference='ladder' needs a stack of latent layers, latent_dim=[d_1, d_2, ...]; "
-                         f"received {levels} level")
-    names = [p if isinstance(p, str) else p.get("name") if isinstance(p, dict) else p for p in posteriors]
-    if any(name != "normal" for name in names):
-        raise ValueError(f"inference='ladder' merges diagonal Gaussians, so every level's posterior must be "
-                         f"'normal'; received {names}")
-
-
-def precision_weighted(upward, prior):
-    """N(mu, s^2) with 1/s^2 = 1/s_u^2 + 1/s_p^2 and mu = s^2 (mu_u/s_u^2 + mu_p/s_p^2):
-    the product of two diagonal Gaussians, renormalized."""
-    upward_precision, prior_precision = upward.stddev() ** -2, prior.stddev() ** -2
-    variance = 1.0 / (upward_precision + prior_precision)
-    loc = variance * (upward.mean() * upward_precision + prior.mean() * prior_precision)
-    return DiagonalNormal(loc=loc, scale_diag=tf.sqrt(variance))

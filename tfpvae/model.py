@@ -5,13 +5,12 @@ import math
 import keras
 import numpy as np
 
-from tfpvae import (backend, checks, conditioning, evaluation, hierarchy, networks, objectives, samplers, saved_model,
-                    trainers)
+from tfpvae import backend, checks, conditioning, evaluation, objectives, samplers, saved_model, trainers
 from tfpvae.backend import ps, tf
 from tfpvae.data import feeding
-from tfpvae.layers import Likelihood, Posterior, Prior
 from tfpvae.metrics import Means
 from tfpvae.objectives import bounds
+from tfpvae.stack import Stack
 
 # How many of the first examples given to `fit` set where p(x|z) starts (`VAE.initialize_from_data`).
 MARGINAL_EXAMPLES = 10000
@@ -30,7 +29,7 @@ class VAE(trainers.Trainer, keras.Model):
     Args:
       event_shape: shape of one x, e.g. (28, 28, 1).
       latent_dim: size of z; or a list [d_1, ..., d_L] for a stack of L
-        stochastic layers, z_1 next to x (see `tfpvae.hierarchy`):
+        stochastic layers, z_1 next to x (see `tfpvae.stack`):
         q(z|x) = q(z_1|x) prod_l q(z_l|z_{l-1}) and
         p(z) = p(z_L) prod_l p(z_l|z_{l+1}), each p(z_l|z_{l+1}) a diagonal
         Gaussian. z is then the levels concatenated, [..., d_1 + ... + d_L].
@@ -66,7 +65,7 @@ class VAE(trainers.Trainer, keras.Model):
         q(z_l|z_{l+1}, x) the precision-weighted merge of the encoders' Gaussian
         for z_l and p(z_l|z_{l+1}); the l-th encoder then maps the features
         of the level below (x's for l = 1) to features, and the posterior of
-        every level is "normal". See `tfpvae.hierarchy`.
+        every level is "normal". See `tfpvae.stack`.
 
     Example:
       >>> vae = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=2)
@@ -84,208 +83,69 @@ class VAE(trainers.Trainer, keras.Model):
                  inference="bottom_up", **kwargs):
         super().__init__(**kwargs)
         self.objective = objectives.with_weights(objective, beta, free_bits)
-        self.event_shape = checks.shape_tuple(event_shape, "event_shape")
-        self.latent_sizes = hierarchy.sizes(latent_dim)
-        self.latent_dim = list(self.latent_sizes) if isinstance(latent_dim, (list, tuple)) else self.latent_sizes[0]
+        self.stack = Stack(event_shape, latent_dim, prior=prior, posterior=posterior, likelihood=likelihood,
+                           encoder=encoder, decoder=decoder, kl=kl, context_dim=context_dim, inference=inference)
+        for name, layers in self.stack.parts():
+            # Tracked as the model's own, so its saved weights are named by these attributes.
+            setattr(self, name, layers)
         self.num_samples = checks.positive_int(num_samples, "num_samples")
         self.seed = checks.seed(seed)
-        self.context_dim = checks.non_negative_int(context_dim, "context_dim")
-        self.kl = bounds.check_kl(kl)
-        self.inference = hierarchy.check_inference(inference)
-        self._make_layers(encoder, decoder, prior, posterior, likelihood)
-        self.flat_context = len(self.event_shape) == 1 or networks.is_mlp(self.encoder_spec_of(0))
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
         self.kl_weight = self.add_weight(shape=(), initializer=keras.initializers.Constant(self.objective.beta),
                                          trainable=False, name="kl_weight")
         self.means = Means(("loss", "elbo", "reconstruction", "kl", *self.objective.metric_names))
         self.objective_layer = self.objective.own_layer(self.latent_size)
-        self.kl_form = backend.abstractly(self._checked_forms)
+        self.kl_form = self.stack.kl_form(check=self.objective.check)
         self._graph_functions, self.jit_update = {}, False
         self.data_initialized = False
         self.build()
 
-    def _make_layers(self, encoder, decoder, prior, posterior, likelihood):
-        """The networks and distribution layers of every level.
+    @property
+    def event_shape(self):
+        """Shape of one x."""
+        return self.stack.event_shape
 
-        Level 1 (next to x) keeps the one-level model's names: `encoder_net`,
-        `posterior_layer`, `decoder_net`, `likelihood_layer`; `prior_layer`
-        is the top level's p(z_L). Levels l = 2..L add `upper_encoders` and
-        `upper_posteriors` (z_{l-1} -> q(z_l|z_{l-1})), and `upper_decoders`
-        and `conditional_priors` (z_l -> p(z_{l-1}|z_l)).
-        """
-        levels, sizes = len(self.latent_sizes), self.latent_sizes
-        encoders = hierarchy.per_level(encoder, levels, "encoder", allow_layer=False)
-        decoders = hierarchy.per_level(decoder, levels, "decoder", allow_layer=False)
-        posteriors = hierarchy.per_level(posterior, levels, "posterior")
-        self.posterior_per_level = isinstance(posterior, (list, tuple))
-        self.encoder_spec, self.decoder_spec = serialize(encoder), serialize(decoder)
-        self.encoder_net = networks.build(deserialize(encoders[0]), "encoder", self.event_shape, sizes[0])
-        self.decoder_net = networks.build(deserialize(decoders[0]), "decoder", self.event_shape, sizes[0])
-        self.posterior_layer = Posterior(posteriors[0], sizes[0], name="posterior")
-        self.likelihood_layer = Likelihood(likelihood, self.event_shape, name="likelihood")
-        self.prior_layer = Prior(prior, sizes[-1], data_shape=self.event_shape, name="prior")
-        self.upper_encoders = [networks.build(deserialize(encoders[l]), "encoder", (sizes[l - 1],), sizes[l],
-                                              name=f"encoder_{l + 1}") for l in range(1, levels)]
-        if self.inference == "ladder":
-            hierarchy.check_ladder(levels, posteriors)
-        self.upper_posteriors = [Posterior(posteriors[l], sizes[l], name=f"posterior_{l + 1}")
-                                 for l in range(1, levels)]
-        self.upper_decoders = [networks.build(deserialize(decoders[l]), "decoder", (sizes[l - 1],), sizes[l],
-                                              name=f"decoder_{l + 1}") for l in range(1, levels)]
-        self.conditional_priors = [Posterior("normal", sizes[l - 1], name=f"conditional_prior_{l}")
-                                   for l in range(1, levels)]
-        if self.prior_layer.family.needs_encoder and levels > 1:
-            raise ValueError(f"prior {self.prior_layer.family.name!r} is built from q(z|x) at pseudo-inputs, "
-                             f"which a stack of {levels} latent layers does not support; choose another "
-                             f"prior for latent_dim={self.latent_dim}")
-        if self.context_dim and self.prior_layer.family.needs_encoder:
-            raise ValueError(f"prior {self.prior_layer.family.name!r} encodes pseudo-inputs without a "
-                             f"context, so it cannot be used with context_dim={self.context_dim}")
-
-    def encoder_spec_of(self, level):
-        """The encoder spec of a level (0 is next to x)."""
-        spec = self.encoder_spec
-        return deserialize(spec[level] if isinstance(spec, list) else spec)
+    @property
+    def latent_dim(self):
+        """latent_dim as given: an int, or a list of one size per level."""
+        return self.stack.latent_dim
 
     @property
     def latent_size(self):
         """Size of z: latent_dim, or the sum of a stack's levels."""
-        return sum(self.latent_sizes)
+        return self.stack.latent_size
 
-    def _level_pairs(self):
-        """(posterior family, prior family) of each level, bottom first; below
-        the top, the prior is the conditional Gaussian p(z_l|z_{l+1})."""
-        posteriors = [self.posterior_layer.family] + [layer.family for layer in self.upper_posteriors]
-        priors = [layer.family for layer in self.conditional_priors] + [self.prior_layer.family]
-        return list(zip(posteriors, priors))
-
-    def _checked_forms(self):
-        """The KL form of (q, p), checked with the objective on q of the
-        posterior families; no network runs. A stack has one per level: the
-        top level's as `kl` asks (closed form where TFP has one), Monte Carlo
-        below (see `hierarchy`)."""
-        examples = []
-        for size, (posterior, prior) in zip(self.latent_sizes, self._level_pairs()):
-            if not prior.needs_encoder and prior.latent_space() != posterior.latent_space():
-                raise ValueError(f"posterior {posterior.name!r} draws z in {posterior.latent_space()}, but prior "
-                                 f"{prior.name!r} is a distribution over {prior.latent_space()}; choose a "
-                                 f"posterior and a prior over the same space")
-            q, p = posterior.example(size), prior.example(size, posterior=posterior)
-            self.objective.check(q, p)
-            examples.append((q, p))
-        top = bounds.kl_form(*examples[-1], self.kl)
-        if len(examples) == 1:
-            return top
-        levels = len(examples)
-        q = hierarchy.Chain(examples[0][0], [lambda z, q=q: q for q, _ in examples[1:]], self.latent_sizes,
-                            range(levels))
-        p = hierarchy.Chain(examples[-1][1], [lambda z, p=p: p for _, p in reversed(examples[:-1])],
-                            self.latent_sizes, reversed(range(levels)))
-        self.objective.check(q, p)
-        if self.inference == "ladder":
-            # q(z_l|z_{l+1}, x) and p(z_l|z_{l+1}) condition on the same z_{l+1}, drawn first.
-            return tuple(bounds.kl_form(q, p, self.kl) for q, p in examples)
-        # Below the top, p(z_l|z_{l+1}) conditions on a level drawn after z_l, so
-        # E_q[log q(z_l|z_{l-1}) - log p(z_l|z_{l+1})] has no closed form in z_{l+1}.
-        return ("mc",) * (levels - 1) + (top,)
+    @property
+    def context_dim(self):
+        """Size of the context features c; 0 for a VAE of x alone."""
+        return self.stack.context_dim
 
     def build(self, input_shape=None):
-        """Builds every weight from the shapes of x, z and c, those of parts a
-        forward pass of x never touches (the prior's) included; nothing runs."""
-        if self.context_dim and self.flat_context:
-            x_shape = (None, math.prod(self.event_shape) + self.context_dim)
-        else:
-            x_shape = (None, *self.event_shape[:-1], self.event_shape[-1] + self.context_dim)
-        z_shape = (None, self.latent_sizes[0] + self.context_dim)
-        parts = [(self.encoder_net, x_shape, self.posterior_layer), (self.decoder_net, z_shape, self.likelihood_layer)]
-        below = self.encoder_net.compute_output_shape(x_shape)
-        for l in range(1, len(self.latent_sizes)):
-            shape = below if self.inference == "ladder" else (None, self.latent_sizes[l - 1] + self.context_dim)
-            below = self.upper_encoders[l - 1].compute_output_shape(shape)
-            parts += [(self.upper_encoders[l - 1], shape, self.upper_posteriors[l - 1]),
-                      (self.upper_decoders[l - 1], (None, self.latent_sizes[l]), self.conditional_priors[l - 1])]
-        for network, shape, head in parts:
-            if not network.built:
-                network.build(shape)
-            if not head.built:
-                head.build(network.compute_output_shape(shape))
-        if not self.prior_layer.built:
-            self.prior_layer.build()
+        """Builds every weight (`Stack.build`); nothing runs."""
+        self.stack.build()
         self.built = True
 
     # --- the model's distributions -------------------------------------------
 
-    def prior(self):
-        """p(z), a `tfd.Distribution` over R^latent_dim (a `hierarchy.Chain`
-        over the levels for a stack)."""
-        return self.prior_of()
-
-    def prior_of(self, training=False):
-        """p(z); in a stack, p(z_L) prod_l p(z_l|z_{l+1}) drawn top-down."""
-        top = self.prior_layer(encode=self.posterior_of)
-        if len(self.latent_sizes) == 1:
-            return top
-        steps = [lambda z, l=l: self._level(self.upper_decoders[l], self.conditional_priors[l], z, None, training)
-                 for l in reversed(range(len(self.upper_decoders)))]
-        return hierarchy.Chain(top, steps, self.latent_sizes, reversed(range(len(self.latent_sizes))))
+    def prior(self, training=False):
+        """p(z), a `tfd.Distribution` over R^latent_dim; for a stack, a
+        `hierarchy.Chain` p(z_L) prod_l p(z_l|z_{l+1}) over the levels."""
+        return self.stack.prior(training=training)
 
     def encode(self, x, c=None, training=False):
-        """q(z|x) (q(z|x, c) for a conditional VAE), a `tfd.Distribution` with
-        batch shape [B]; for a stack, a `hierarchy.Chain` over the levels
-        (`.levels(z)` gives each level's distribution)."""
+        """q(z|x) (q(z|x, c) for a conditional VAE, c labels [B] or features
+        [B, C]), a `tfd.Distribution` with batch shape [B]; for a stack, a
+        `hierarchy.Chain` over the levels (`.levels(z)` gives each level's
+        distribution)."""
         x = self._checked_x(x)
-        return self.posterior_of(tf.cast(x, tf.float32), self._context(c, x.shape[0]), training=training)
-
-    def posterior_of(self, x, c=None, training=False):
-        """q(z|x, c) for a float32 tensor x and context features c (or None), unchecked."""
-        inputs = x if c is None else conditioning.joined_x(x, c, self.flat_context)
-        features = self.encoder_net(inputs, training=training)
-        q = self.posterior_layer(features)
-        if len(self.latent_sizes) == 1:
-            return q
-        if self.inference == "ladder":
-            return self._ladder_posterior(features, q, training)
-        steps = [lambda z, l=l: self._level(self.upper_encoders[l], self.upper_posteriors[l], z, c, training)
-                 for l in range(len(self.upper_encoders))]
-        return hierarchy.Chain(q, steps, self.latent_sizes, range(len(self.latent_sizes)))
-
-    def _ladder_posterior(self, features, bottom, training):
-        """Top-down q(z|x): q(z_L|x) from the encoders, then each q(z_l|z_{l+1}, x)
-        the precision-weighted merge of the encoders' Gaussian for z_l with
-        p(z_l|z_{l+1}) (Sonderby et al., arXiv:1602.02282, eq. 17-19)."""
-        upward = [bottom]
-        for network, head in zip(self.upper_encoders, self.upper_posteriors):
-            features = network(features, training=training)
-            upward.append(head(features))
-        steps = [lambda z, l=l: hierarchy.precision_weighted(upward[l], self._level(
-                     self.upper_decoders[l], self.conditional_priors[l], z, None, training))
-                 for l in reversed(range(len(self.upper_decoders)))]
-        return hierarchy.Chain(upward[-1], steps, self.latent_sizes, reversed(range(len(self.latent_sizes))))
+        return self.stack.posterior(tf.cast(x, tf.float32), self._context(c, x.shape[0]), training=training)
 
     def decode(self, z, c=None, training=False):
         """p(x|z) (p(x|z, c)) for z of shape [..., latent_dim]; batch shape
         z.shape[:-1]. For a stack, z is z_1 or all levels [..., d_1 + ... + d_L]."""
         z = tf.convert_to_tensor(z, tf.float32)
         n = z.shape[-2] if len(z.shape) > 1 else None
-        return self.likelihood_of(z, self._context(c, n), training=training)
-
-    def likelihood_of(self, z, c=None, training=False):
-        """p(x|z, c) for z [..., latent_dim] and context features c [B, C] (or None),
-        unchecked; c is shared by the draws of z of its example. A stack's
-        p(x|z_1) reads z_1 from z, all levels or z_1 alone."""
-        z = tf.convert_to_tensor(z, tf.float32)
-        return self._level(self.decoder_net, self.likelihood_layer, z[..., :self.latent_sizes[0]], c, training)
-
-    def _level(self, network, head, z, c, training):
-        """The distribution `head` gives for the network's features of z
-        [..., d] (joined with c, shared by the draws of its example); its
-        batch shape is z.shape[:-1]."""
-        batch_shape = backend.static_shape(ps.shape(z)[:-1])
-        inputs = tf.reshape(z, [-1, z.shape[-1]])
-        if c is not None:
-            c = tf.reshape(conditioning.broadcast(c, batch_shape), [-1, self.context_dim])
-            inputs = conditioning.joined_z(inputs, c)
-        return head(network(inputs, training=training), batch_shape=batch_shape)
+        return self.stack.likelihood(z, self._context(c, n), training=training)
 
     def call(self, inputs, training=False):
         """The reconstruction mean E[x | z = E_q[z]], what `predict` returns;
@@ -303,15 +163,14 @@ class VAE(trainers.Trainer, keras.Model):
     def _loss(self, x, c=None, training=False):
         """The objective's `Loss` for float32 x and context features c (or None)."""
         return self.objective(objectives.Batch(
-            q=self.posterior_of(x, c, training=training), prior=self.prior_of(training),
-            decode=lambda z: self.likelihood_of(z, c, training=training), x=x,
+            q=self.stack.posterior(x, c, training=training), prior=self.stack.prior(training=training),
+            decode=lambda z: self.stack.likelihood(z, c, training=training), x=x,
             num_samples=self.num_samples, kl_form=self.kl_form, seed=self.next_seed(),
             kl_weight=self.kl_weight, latent_dim=self.latent_size, step=self.optimizer.iterations))
 
     def _inference_variable_ids(self):
         """ids of the inference network's weights (the encoders' and the posteriors')."""
-        return {id(v) for layer in [self.encoder_net, self.posterior_layer, *self.upper_encoders,
-                                    *self.upper_posteriors] for v in layer.trainable_variables}
+        return {id(v) for layer in self.stack.inference_layers() for v in layer.trainable_variables}
 
     def _record(self, loss, metrics):
         batch = {"loss": loss, **{name: tf.reduce_mean(value) for name, value in metrics.items()}}
@@ -374,7 +233,7 @@ class VAE(trainers.Trainer, keras.Model):
           x: examples x (or (x, c)), numpy [N, *event_shape].
         """
         x = self._checked_x(x)
-        self.likelihood_layer.initialize_from(x)
+        self.stack.likelihood_layer.initialize_from(x)
         self.data_initialized = True
 
     def load_own_variables(self, store):
@@ -433,7 +292,7 @@ class VAE(trainers.Trainer, keras.Model):
         x, c = self._arrays(x)
         batch_size = checks.positive_int(batch_size, "batch_size")
         step = self._graph_function("center", lambda xb, cb: evaluation.center(
-            self.posterior_of(xb, self._features(cb))))
+            self.stack.posterior(xb, self._features(cb))))
         return evaluation.over_batches(step, x, c, batch_size)
 
     def active_units(self, x, threshold=0.01, batch_size=256):
@@ -506,12 +365,12 @@ class VAE(trainers.Trainer, keras.Model):
         return x, conditioning.features(data[1], self.context_dim)
 
     def _checked(self, data, what="x"):
-        return conditioning.check_data(data, self.event_shape, self.likelihood_layer.family,
+        return conditioning.check_data(data, self.event_shape, self.stack.likelihood_layer.family,
                                        self.context_dim, what)
 
     def _checked_x(self, x, what="x"):
         """x alone out of x or (x, y, ...), checked."""
-        return checks.first_of(checks.check_x(x, self.event_shape, self.likelihood_layer.family, what))
+        return checks.first_of(checks.check_x(x, self.event_shape, self.stack.likelihood_layer.family, what))
 
     def _arrays(self, data, what="x"):
         """(x, c or None) of checked arrays x or (x, c)."""
@@ -522,42 +381,6 @@ class VAE(trainers.Trainer, keras.Model):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "event_shape": list(self.event_shape),
-            "latent_dim": self.latent_dim,
-            "prior": self.prior_layer.family.get_config(),
-            "posterior": self._posterior_config(),
-            "likelihood": self.likelihood_layer.family.get_config(),
-            "encoder": self.encoder_spec,
-            "decoder": self.decoder_spec,
-            "kl": self.kl,
-            "num_samples": self.num_samples,
-            "objective": self.objective.get_config(),
-            "context_dim": self.context_dim,
-            "seed": self.seed,
-        })
-        if self.inference != "bottom_up":
-            config["inference"] = self.inference
+        config.update(self.stack.get_config())
+        config.update({"num_samples": self.num_samples, "objective": self.objective.get_config(), "seed": self.seed})
         return config
-
-    def _posterior_config(self):
-        """The posterior as given: one family's config, or a list of one per level."""
-        levels = [layer.family.get_config() for layer in [self.posterior_layer, *self.upper_posteriors]]
-        return levels if self.posterior_per_level else levels[0]
-
-
-def serialize(network):
-    """A network spec (or a list of one per level) as JSON-able data: a Keras
-    layer becomes its serialized config."""
-    if isinstance(network, (list, tuple)):
-        return [serialize(n) for n in network]
-    if isinstance(network, keras.layers.Layer):
-        return keras.saving.serialize_keras_object(network)
-    return network
-
-
-def deserialize(network):
-    """The inverse of `serialize`."""
-    if isinstance(network, dict) and "class_name" in network:
-        return keras.saving.deserialize_keras_object(network)
-    return network

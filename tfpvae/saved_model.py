@@ -156,9 +156,9 @@ def signature_functions(vae):
         return {"reconstruction": evaluation.reconstruction(vae, x, c)}
 
     def encode(x, seed, c=None):
-        q = vae.posterior_of(x, c)
+        q = vae.stack.posterior(x, c)
         z = q.sample(seed=seed_pair(seed))
-        if len(vae.latent_sizes) == 1:
+        if len(vae.stack.latent_sizes) == 1:
             return {"mean": evaluation.center(q), **evaluation.stddev_of(q), "z": z}
         levels = {}
         for number, level in enumerate(q.levels(z), start=1):
@@ -167,7 +167,7 @@ def signature_functions(vae):
         return {"mean": evaluation.center(q), "z": z, **levels}
 
     def decode(z, seed, c=None):
-        px = vae.likelihood_of(z, c)
+        px = vae.stack.likelihood(z, c)
         return {"mean": px.mean(), "sample": px.sample(seed=seed_pair(seed))}
 
     def sample(num_samples, seed, c=None):

@@ -64,9 +64,9 @@ def mnist(path):
 
 def level_kls(vae, x):
     """Each level's mean KL term on x, one z per example, bottom first."""
-    q, prior = vae.posterior_of(tf.constant(x)), vae.prior_of()
+    q, prior = vae.encode(tf.constant(x)), vae.prior()
     z = q.sample(1, seed=tf.constant([1, 2]))
-    if len(vae.latent_sizes) == 1:
+    if len(vae.stack.latent_sizes) == 1:
         return [float(tf.reduce_mean(tf.reduce_sum(bounds.kl_groups(q, prior, z, vae.kl_form), -1)))]
     return [float(tf.reduce_mean(tf.reduce_sum(bounds.level_kl_groups(*level), -1)))
             for level in zip(q.levels(z), prior.levels(z), q.split(z), vae.kl_form)]
@@ -74,7 +74,7 @@ def level_kls(vae, x):
 
 def level_active_units(vae, x):
     _, variances = vae.active_units(x)
-    ends = np.cumsum((0, *vae.latent_sizes))
+    ends = np.cumsum((0, *vae.stack.latent_sizes))
     return [int((variances[a:b] > 0.01).sum()) for a, b in zip(ends[:-1], ends[1:])]
 
 

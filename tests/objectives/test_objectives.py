@@ -103,7 +103,7 @@ def test_gradients_reach_every_weight(name, digits):
     with tf.GradientTape(persistent=True) as tape:
         loss = vae.objective(Batch(q=vae.encode(x), prior=vae.prior(), decode=vae.decode, x=x, num_samples=3,
                                    kl_form=vae.kl_form, seed=backend.seed_pair(0, 1), latent_dim=2))
-    inference = {id(v) for v in vae.encoder_net.trainable_variables + vae.posterior_layer.trainable_variables}
+    inference = {id(v) for layer in vae.stack.inference_layers() for v in layer.trainable_variables}
     for variable in vae.trainable_variables:
         target = loss.encoder_value if loss.encoder_value is not None and id(variable) in inference else loss.value
         gradient = tape.gradient(target, variable)
@@ -152,8 +152,7 @@ def test_a_stack_of_latent_layers_gives_every_weight_a_gradient(name, digits):
     vae.compile(optimizer="sgd")
     with tf.GradientTape(persistent=True) as tape:
         loss = vae._loss(tf.constant(digits[:16]), training=True)
-    inference = {id(v) for layer in (vae.encoder_net, vae.posterior_layer, *vae.upper_encoders,
-                                     *vae.upper_posteriors) for v in layer.trainable_variables}
+    inference = {id(v) for layer in vae.stack.inference_layers() for v in layer.trainable_variables}
     for variable in vae.trainable_variables:
         target = loss.encoder_value if loss.encoder_value is not None and id(variable) in inference else loss.value
         gradient = tape.gradient(target, variable)

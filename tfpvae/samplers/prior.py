@@ -1,6 +1,5 @@
 """The model's own prior p(z) as a sampler: what `VAE.sample` draws by default."""
 
-from tfpvae import evaluation
 from tfpvae.samplers.base import Sampler
 
 
@@ -25,7 +24,7 @@ class Prior(Sampler):
         return self.vae.prior()
 
     def draw(self, n, seed):
-        return evaluation.prior_draw(self.vae, n, seed)
+        return self.vae.stack.prior_draw(n, seed)
 
     def weights(self):
         return {}

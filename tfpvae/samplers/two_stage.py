@@ -76,7 +76,7 @@ class TwoStage(Sampler):
 
     def draw(self, n, seed):
         inner_seed, likelihood_seed = tf.unstack(backend.split(seed, 2))
-        ps = self.inner.likelihood_of(evaluation.prior_draw(self.inner, n, inner_seed))
+        ps = self.inner.stack.likelihood(self.inner.stack.prior_draw(n, inner_seed))
         s = ps.mean() if self.options["mean"] else ps.sample(seed=likelihood_seed)
         return self.loc + self.scale * s
 
