@@ -23,7 +23,7 @@ BACKEND_NEUTRAL = {
     "layers/test_serialization.py", "test_backends.py", "test_benchmarks_device.py", "test_callbacks.py",
     "test_conditioning.py", "test_config.py", "test_data_array_batches.py", "test_evaluation.py", "test_hierarchy.py", "test_losses.py",
     "test_metrics.py", "test_model.py", "test_model_families.py", "test_networks.py", "test_samplers.py",
-    "test_schedules.py",
+    "test_schedules.py", "test_stack.py",
 }
 TESTS = Path(__file__).parent
 
