@@ -60,12 +60,9 @@ class VAE(trainers.Trainer, keras.Model):
         (x, c): `fit((x, c))`, `elbo((x, c))`, `sample(n, c=...)`.
       seed: seed of the model's own random draws (None: from Keras's global
         seed, see `keras.utils.set_random_seed`).
-      inference: how a stack infers z: "bottom_up", q(z_l|z_{l-1}) as in
-        Burda et al.; or "ladder" (Sonderby et al., arXiv:1602.02282), top-down,
-        q(z_l|z_{l+1}, x) the precision-weighted merge of the encoders' Gaussian
-        for z_l and p(z_l|z_{l+1}); the l-th encoder then maps the features
-        of the level below (x's for l = 1) to features, and the posterior of
-        every level is "normal". See `tfpvae.stack`.
+      inference: how a stack infers z, one of `tfpvae.stack.INFERENCE`:
+        "bottom_up" (Burda et al.) or "ladder" (Sonderby et al.,
+        arXiv:1602.02282); see `tfpvae.stack.Stack`.
 
     Example:
       >>> vae = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=2)

@@ -51,7 +51,12 @@ class Stack:
       decoder: the same, for the decoders.
       kl: "auto", "analytic" or "mc": the top level's KL form (see `kl_form`).
       context_dim: size C of the context features c; 0 for none.
-      inference: "bottom_up" or "ladder" (Sonderby et al., arXiv:1602.02282).
+      inference: "bottom_up", q(z_l|z_{l-1}) as in Burda et al.
+        (arXiv:1509.00519); or "ladder" (Sonderby et al., arXiv:1602.02282),
+        top-down, q(z_l|z_{l+1}, x) the precision-weighted merge of the
+        encoders' Gaussian for z_l and p(z_l|z_{l+1}); the l-th encoder then
+        maps the features of the level below (x's for l = 1) to features,
+        and the posterior of every level is "normal".
 
     Example:
       >>> stack = Stack((64,), [8, 4], encoder=["mlp", "mlp"], decoder=["mlp", "mlp"])
@@ -71,7 +76,6 @@ class Stack:
         self.encoder_spec, self.decoder_spec = serialize(encoder), serialize(decoder)
         self.posterior_per_level = isinstance(posterior, (list, tuple))
         self._make_layers(encoder, decoder, prior, posterior, likelihood)
-        self.flat_context = len(self.event_shape) == 1 or networks.is_mlp(self._encoder_spec_of(0))
 
     def _make_layers(self, encoder, decoder, prior, posterior, likelihood):
         """The networks and distribution layers of every level.
@@ -85,6 +89,8 @@ class Stack:
         encoders = per_level(encoder, levels, "encoder", allow_layer=False)
         decoders = per_level(decoder, levels, "decoder", allow_layer=False)
         posteriors = per_level(posterior, levels, "posterior")
+        # An mlp encoder sees x flattened, with c appended; any other sees c as channels of x.
+        self.flat_context = len(self.event_shape) == 1 or networks.is_mlp(encoders[0])
         self.encoder_net = networks.build(deserialize(encoders[0]), "encoder", self.event_shape, sizes[0])
         self.decoder_net = networks.build(deserialize(decoders[0]), "decoder", self.event_shape, sizes[0])
         self.posterior_layer = Posterior(posteriors[0], sizes[0], name="posterior")
@@ -111,10 +117,6 @@ class Stack:
         if family.needs_encoder and self.context_dim:
             raise ValueError(f"prior {family.name!r} encodes pseudo-inputs without a context, so it cannot be "
                              f"used with context_dim={self.context_dim}")
-
-    def _encoder_spec_of(self, level):
-        spec = self.encoder_spec
-        return deserialize(spec[level] if isinstance(spec, list) else spec)
 
     def parts(self):
         """The stack's Keras layers (a layer, or a list of one per upper level)
