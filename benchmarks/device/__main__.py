@@ -47,7 +47,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import tfpvae  # noqa: E402
-from benchmarks.common import DATA, results_path  # noqa: E402
+from benchmarks.common import DATA, epoch_timer, results_path  # noqa: E402
 from tfpvae import data  # noqa: E402
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -91,25 +91,10 @@ def load(path, train_examples, test_examples):
             data.binarize_static(test.reshape(len(test), -1), seed=1))
 
 
-class EpochTimer(keras.callbacks.Callback):
-    """Each epoch's seconds; Keras reads the epoch's metrics before `on_epoch_end`,
-    which waits for the epoch's last step."""
-
-    def __init__(self):
-        super().__init__()
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.started = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.started)
-
-
 def train(x, epochs, seed):
     """(vae, measurements) of one `fit` of the MNIST VAE on x, timed from before the model is built."""
     keras.utils.set_random_seed(seed)
-    timer = EpochTimer()
+    timer = epoch_timer(keras.callbacks.Callback)  # on_epoch_end waits for the epoch's last step
     start = time.perf_counter()
     vae = tfpvae.VAE(event_shape=(x.shape[1],), latent_dim=LATENT, encoder=MLP, decoder=MLP)
     vae.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
