@@ -62,7 +62,8 @@ class VAE(trainers.Trainer, keras.Model):
         seed, see `keras.utils.set_random_seed`).
       inference: how a stack infers z, one of `tfpvae.stack.INFERENCE`:
         "bottom_up" (Burda et al.) or "ladder" (Sonderby et al.,
-        arXiv:1602.02282); see `tfpvae.stack.Stack`.
+        arXiv:1602.02282, trained with `tfpvae.callbacks.KLWarmup`); see
+        `tfpvae.stack.Stack`.
 
     Example:
       >>> vae = tfpvae.VAE(event_shape=(8, 8, 1), latent_dim=2)

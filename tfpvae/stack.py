@@ -56,7 +56,9 @@ class Stack:
         top-down, q(z_l|z_{l+1}, x) the precision-weighted merge of the
         encoders' Gaussian for z_l and p(z_l|z_{l+1}); the l-th encoder then
         maps the features of the level below (x's for l = 1) to features,
-        and the posterior of every level is "normal".
+        and the posterior of every level is "normal". Train a ladder with
+        KL warm-up (`tfpvae.callbacks.KLWarmup`): without it the merge keeps
+        little information in the lower levels.
 
     Example:
       >>> stack = Stack((64,), [8, 4], encoder=["mlp", "mlp"], decoder=["mlp", "mlp"])
