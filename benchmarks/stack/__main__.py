@@ -9,8 +9,9 @@ Trains, one after the other, the IWAE paper's 1-level model (784-200-200-50),
 its 2-level stack (latent_dim=[100, 50], tanh MLPs [100, 100] and [50, 50])
 with bottom-up and ladder inference, the stack's bottom level alone
 (784-100-100-100), and a stack whose bottom level is the 1-level model
-(latent_dim=[50, 20], MLPs [200, 200] and [100, 100]; "2-level-wide"), each with tfpvae's defaults (p(x|z) started at the data's
-marginal by the first `fit`) and, for the stacks, with that start turned off
+(latent_dim=[50, 20], MLPs [200, 200] and [100, 100]; "2-level-wide"), each
+with tfpvae's defaults (p(x|z) started at the data's marginal by the first
+`fit`) and, for the stacks, with that start turned off
 (`data_initialized = True`: logits 0, every pixel 0.5; `--with-zero-start`).
 MNIST, the training images binarized once (seed 0) or afresh every epoch
 (`--binarize dynamic`), the test images once (seed 1), batch 100, Adam 1e-3,
@@ -50,13 +51,10 @@ MODELS = {
     "1-level-100": {"latent_dim": 100, "encoder": mlp([100, 100]), "decoder": mlp([100, 100])},
     "2-level": {"latent_dim": [100, 50], "encoder": [mlp([100, 100]), mlp([50, 50])],
                 "decoder": [mlp([100, 100]), mlp([50, 50])]},
-    "2-level-ladder": {"latent_dim": [100, 50], "encoder": [mlp([100, 100]), mlp([50, 50])],
-                       "decoder": [mlp([100, 100]), mlp([50, 50])], "inference": "ladder"},
     "2-level-wide": {"latent_dim": [50, 20], "encoder": [mlp([200, 200]), mlp([100, 100])],
                      "decoder": [mlp([200, 200]), mlp([100, 100])]},
-    "2-level-wide-ladder": {"latent_dim": [50, 20], "encoder": [mlp([200, 200]), mlp([100, 100])],
-                            "decoder": [mlp([200, 200]), mlp([100, 100])], "inference": "ladder"},
 }
+MODELS.update({f"{name}-ladder": {**MODELS[name], "inference": "ladder"} for name in ("2-level", "2-level-wide")})
 RUNS = [("1-level", True), ("2-level", True), ("2-level-ladder", True), ("1-level-100", True),
         ("2-level-wide", True), ("2-level-wide-ladder", True),
         ("2-level", False), ("2-level-ladder", False)]
